@@ -1,0 +1,265 @@
+"""Orchestrates a build: raw/ -> extract -> resolve -> map -> dumps + store, written atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import URIRef
+
+import kg
+from kg.dumps import CHECKSUM_FILE, DUMP_FILES, VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
+from kg.extract.entities import SpacyExtractor
+from kg.extract.metadata import ArticleMetadata, MetadataError, extract_metadata
+from kg.extract.resolve import Resolution, author_id, publisher_id, resolve_corpus
+from kg.iris import Minter, key_for_file
+from kg.mapping import Triple
+from kg.mapping.annotation import mention_triples
+from kg.mapping.article import article_triples
+from kg.mapping.entity import entity_triples
+from kg.mapping.provenance import Agent, build_triples, source_triples
+from kg.settings import Settings
+from kg.sources import RawSource, SourceError, iter_sources
+from kg.store.oxigraph import STORE_DIR, OxigraphStore
+from kg.terms import quads_to_ox
+
+MANIFEST_FILE = "build.json"
+
+
+class BuildError(Exception):
+    """The build produced nothing publishable; out/ was left as it was."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A raw file that was left out of the graph, and why."""
+
+    file: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.reason}"
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote and what it left out."""
+
+    out_dir: Path
+    build_iri: str
+    articles: int
+    entities: int
+    mentions: int
+    quads: int
+    dumps: list[DumpFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Article:
+    key: str
+    source: RawSource
+    meta: ArticleMetadata
+
+
+def build_times() -> tuple[Callable[[], dt.datetime], bool]:
+    """A clock for the build: fixed at SOURCE_DATE_EPOCH when it is set."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            fixed = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+        except ValueError as exc:
+            raise BuildError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds") from exc
+        return (lambda: fixed), True
+    return (lambda: dt.datetime.now(dt.UTC).replace(microsecond=0)), False
+
+
+def read_articles(settings: Settings) -> tuple[list[_Article], list[Problem]]:
+    """Every readable article of raw/, and a Problem for each file that is not one."""
+    articles: list[_Article] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    try:
+        items = list(iter_sources(settings.raw_dir))
+    except SourceError as exc:
+        raise BuildError(str(exc)) from exc
+    for item in items:
+        if isinstance(item, SourceError):
+            problems.append(Problem(str(item.path), item.reason))
+            continue
+        key = key_for_file(item.name)
+        if key in seen:
+            problems.append(Problem(str(item.path), f"same article key {key!r} as {seen[key]}"))
+            continue
+        try:
+            meta = extract_metadata(item.text)
+        except MetadataError as exc:
+            problems.append(Problem(str(item.path), str(exc)))
+            continue
+        seen[key] = str(item.path)
+        articles.append(_Article(key, item, meta))
+    return articles, problems
+
+
+def map_graph(
+    minter: Minter,
+    articles: list[_Article],
+    resolution: Resolution,
+    *,
+    build: URIRef,
+    software: Agent,
+    extractor: Agent,
+    started: dt.datetime,
+    ended: dt.datetime,
+    language: str,
+) -> list[tuple[Triple, URIRef]]:
+    """All triples of the build, each with the named graph it belongs to."""
+    out: list[tuple[Triple, URIRef]] = []
+
+    def iri_of(eid: tuple[str, str]) -> URIRef:
+        entity = resolution.entity(eid)
+        return minter.entity(entity.kind, entity.name)
+
+    for article in articles:
+        graph = minter.article_graph(article.key)
+        source = minter.source(article.source.name)
+        linked = resolution.mentions.get(article.key, [])
+        mentioned = sorted({iri_of(m.entity) for m in linked})
+        authors = [iri_of(author_id(name)) for name in article.meta.authors]
+        publisher = iri_of(publisher_id(article.meta.publisher)) if article.meta.publisher else None
+        triples = article_triples(
+            minter, article.key, article.meta, source=source, build=build, language=language,
+            authors=authors, publisher=publisher, mentioned=mentioned,
+        )
+        triples += source_triples(source, article.source)
+        for m in linked:
+            triples += mention_triples(
+                minter, article.key, article.meta.body, m.start, m.end, iri_of(m.entity),
+                build=build, extractor=extractor.iri,
+            )
+        out.extend((t, graph) for t in triples)
+    entity_graph = minter.entity_graph()
+    for entity in resolution.entities.values():
+        iri = minter.entity(entity.kind, entity.name)
+        out.extend((t, entity_graph) for t in entity_triples(iri, entity, build=build))
+    prov_graph = minter.provenance_graph()
+    used = [minter.source(a.source.name) for a in articles]
+    for t in build_triples(build, started=started, ended=ended, used=used, software=software, extractor=extractor):
+        out.append((t, prov_graph))
+    return out
+
+
+def _build_id(settings: Settings, articles: list[_Article], extractor_version: str) -> str:
+    digest = hashlib.sha256()
+    for part in (kg.__version__, extractor_version, settings.base_iri, settings.language):
+        digest.update(part.encode() + b"\0")
+    for article in articles:
+        digest.update(f"{article.key}:{article.source.sha256}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def publish(staging: Path, out_dir: Path) -> None:
+    """Replace out_dir by staging with renames, so readers see the old or the new build."""
+    out_dir = out_dir.absolute()
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        os.rename(out_dir, old)
+        try:
+            os.rename(staging, out_dir)
+        except OSError:
+            os.rename(old, out_dir)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(staging, out_dir)
+
+
+def build(settings: Settings, extractor: SpacyExtractor | None = None) -> BuildResult:
+    """Build out_dir from raw_dir. Bad files become problems; the rest is published."""
+    clock, _fixed = build_times()
+    started = clock()
+    minter = Minter(settings.base_iri)
+    articles, problems = read_articles(settings)
+    if not articles:
+        detail = "; ".join(str(p) for p in problems) or f"no .txt files in {settings.raw_dir}"
+        raise BuildError(f"no article could be built, {settings.out_dir} left unchanged ({detail})")
+
+    extractor = extractor or SpacyExtractor(settings.spacy_model)
+    mentions = extractor.extract_many([a.meta.body for a in articles])
+    resolution = resolve_corpus(
+        {a.key: found for a, found in zip(articles, mentions, strict=True)},
+        authors={a.key: list(a.meta.authors) for a in articles},
+        publishers={a.key: a.meta.publisher for a in articles},
+    )
+    extractor_version = extractor.version
+    build_iri = minter.build(_build_id(settings, articles, extractor_version))
+    software = Agent(minter.agent("kg"), "kg", kg.__version__)
+    extractor_agent = Agent(minter.agent(f"spacy-{extractor.model}"), extractor.name, extractor_version)
+    ended = clock()
+    mapped = map_graph(
+        minter, articles, resolution, build=build_iri, software=software,
+        extractor=extractor_agent, started=started, ended=ended, language=settings.language,
+    )
+    quads = list(quads_to_ox((s, p, o, g) for (s, p, o), g in mapped))
+
+    out_dir = settings.out_dir
+    out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.absolute().parent))
+    try:
+        dumps = write_dumps(quads, staging)
+        void = void_triples(minter, quads, dumps, modified=ended, license_iri=settings.license)
+        void_quads = list(quads_to_ox((s, p, o, minter.void_graph()) for s, p, o in void))
+        void_ttl = ox.serialize(
+            [ox.Triple(q.subject, q.predicate, q.object) for q in void_quads],
+            format=ox.RdfFormat.TURTLE, prefixes=dict(_void_prefixes()),
+        )
+        (staging / VOID_FILE).write_bytes(void_ttl or b"")
+        write_checksums(staging, [*DUMP_FILES, VOID_FILE])
+        store = OxigraphStore(staging / STORE_DIR, read_only=False)
+        store.load([*quads, *void_quads])
+        store.close()
+        del store
+        gc.collect()
+        result = BuildResult(
+            out_dir=out_dir, build_iri=str(build_iri), articles=len(articles),
+            entities=len(resolution.entities), mentions=sum(len(v) for v in resolution.mentions.values()),
+            quads=len(quads), dumps=dumps, problems=problems,
+        )
+        _write_manifest(staging / MANIFEST_FILE, result, ended, settings)
+        staging.chmod(0o755)
+        publish(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return result
+
+
+def _void_prefixes() -> dict[str, str]:
+    from kg.namespaces import PREFIXES
+
+    return {k: v for k, v in PREFIXES.items() if k in {"void", "dcat", "dct", "spdx", "xsd", "schema", "prov", "oa", "rdf"}}
+
+
+def _write_manifest(path: Path, result: BuildResult, ended: dt.datetime, settings: Settings) -> None:
+    manifest = {
+        "build": result.build_iri,
+        "base_iri": settings.base_iri,
+        "kg_version": kg.__version__,
+        "finished": ended.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "articles": result.articles,
+        "entities": result.entities,
+        "mentions": result.mentions,
+        "quads": result.quads,
+        "dumps": [d.__dict__ for d in result.dumps],
+        "problems": [p.__dict__ for p in result.problems],
+    }
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Extraction: article metadata, entity mentions, and their resolution."""

@@ -1,0 +1,56 @@
+"""One table: RDF format name <-> media type <-> file extension <-> parser names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+
+@dataclass(frozen=True)
+class RdfFormat:
+    """One RDF serialisation and how each library names it."""
+
+    name: str
+    media_type: str
+    extension: str
+    oxigraph: ox.RdfFormat
+    rdflib: str
+    datasets: bool  # keeps named graphs
+
+
+FORMATS: tuple[RdfFormat, ...] = (
+    RdfFormat("turtle", "text/turtle", "ttl", ox.RdfFormat.TURTLE, "turtle", False),
+    RdfFormat("ntriples", "application/n-triples", "nt", ox.RdfFormat.N_TRIPLES, "nt", False),
+    RdfFormat("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD, "json-ld", False),
+    RdfFormat("rdfxml", "application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML, "xml", False),
+    RdfFormat("trig", "application/trig", "trig", ox.RdfFormat.TRIG, "trig", True),
+    RdfFormat("nquads", "application/n-quads", "nq", ox.RdfFormat.N_QUADS, "nquads", True),
+)
+
+#: Extra spellings of media types some clients send.
+MEDIA_TYPE_ALIASES = {
+    "application/x-turtle": "text/turtle",
+    "text/n3": "text/turtle",
+    "text/plain": "application/n-triples",
+    "application/json": "application/ld+json",
+    "application/xml": "application/rdf+xml",
+    "text/xml": "application/rdf+xml",
+    "application/x-trig": "application/trig",
+}
+
+BY_NAME = {f.name: f for f in FORMATS}
+BY_EXTENSION = {f.extension: f for f in FORMATS}
+BY_MEDIA_TYPE = {f.media_type: f for f in FORMATS}
+
+
+def format_for_path(path: str) -> RdfFormat | None:
+    """The format a file name's extension stands for ('kg.ttl' -> turtle), else None."""
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    aliases = {"n3": "ttl", "owl": "rdf", "xml": "rdf", "json": "jsonld", "nquads": "nq"}
+    return BY_EXTENSION.get(aliases.get(suffix, suffix))
+
+
+def format_for_media_type(media_type: str) -> RdfFormat | None:
+    media_type = media_type.split(";", 1)[0].strip().lower()
+    return BY_MEDIA_TYPE.get(MEDIA_TYPE_ALIASES.get(media_type, media_type))

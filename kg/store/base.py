@@ -1,0 +1,31 @@
+"""The small interface every store implements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+
+class GraphStore(Protocol):
+    """A quad store the build loads and the web app and CLI query."""
+
+    def load(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads (bulk)."""
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[ox.NamedNode] | None = None,
+        named_graphs: Sequence[ox.NamedNode] | None = None,
+    ) -> Any:
+        """Run a read-only SPARQL query; the default graph is the union of all graphs
+        unless default_graph names graphs."""
+
+    def quads_for(self, subject: ox.NamedNode | None, graph: ox.NamedNode | None = None) -> Iterable[ox.Quad]:
+        """Quads with this subject (any graph unless given)."""
+
+    def close(self) -> None:
+        """Release the store."""

@@ -1,0 +1,64 @@
+"""The embedded default store: Oxigraph on disk under out/store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.namespaces import PREFIXES
+
+STORE_DIR = "store"
+
+
+class OxigraphStore:
+    """pyoxigraph Store on disk; opened read-only by the server and the CLI."""
+
+    def __init__(self, path: Path, *, read_only: bool = True) -> None:
+        self.path = path
+        if read_only:
+            if not path.is_dir():
+                raise FileNotFoundError(f"{path}: no store here; run `kg build` first")
+            self._store = ox.Store.read_only(str(path))
+        else:
+            self._store = ox.Store(str(path))
+
+    def load(self, quads: Iterable[ox.Quad]) -> None:
+        self._store.bulk_extend(quads)
+        self._store.flush()
+        self._store.optimize()
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[ox.NamedNode] | None = None,
+        named_graphs: Sequence[ox.NamedNode] | None = None,
+    ) -> Any:
+        kwargs: dict[str, Any] = {"prefixes": PREFIXES}
+        if default_graph:
+            kwargs["default_graph"] = list(default_graph)
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs:
+            kwargs["named_graphs"] = list(named_graphs)
+        return self._store.query(sparql, **kwargs)
+
+    def quads_for(
+        self, subject: ox.NamedNode | None, graph: ox.NamedNode | None = None
+    ) -> Iterator[ox.Quad]:
+        return self._store.quads_for_pattern(subject, None, None, graph)
+
+    def objects_to(self, obj: ox.NamedNode, predicate: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
+        return self._store.quads_for_pattern(None, predicate, obj, None)
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        return [g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def close(self) -> None:
+        del self._store
