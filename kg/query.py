@@ -1,0 +1,212 @@
+"""SPARQL over the store with the endpoint's policy: read-only, no SERVICE unless allowed,
+a maximum query length, a result row limit and a time budget."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+from kg.settings import Settings
+from kg.store.base import GraphStore
+
+#: SPARQL results media types, by short name.
+RESULT_TYPES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+
+_COMMENT_STRING_IRI = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*',
+)
+_KEYWORD = r"(?<![\w:?$]){}(?![\w:-])"
+_UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY")
+_UPDATE_RE = re.compile("|".join(_KEYWORD.format(w) for w in _UPDATE_WORDS), re.IGNORECASE)
+_SERVICE_RE = re.compile(_KEYWORD.format("SERVICE"), re.IGNORECASE)
+
+
+class QueryError(Exception):
+    """A query the endpoint will not or cannot answer; status is the HTTP status to send."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class QueryOutcome:
+    """The answer to a query: kind is 'select', 'ask' or 'graph'."""
+
+    kind: str
+    variables: list[str]
+    rows: list[list[Any]]
+    boolean: bool | None
+    triples: list[ox.Triple]
+    truncated: bool
+    elapsed: float
+
+
+def strip_literals(sparql: str) -> str:
+    """The query with comments, string literals and IRIs blanked, for keyword checks."""
+    return _COMMENT_STRING_IRI.sub(" ", sparql)
+
+
+def check_policy(sparql: str, settings: Settings) -> None:
+    """Refuse what a public read-only endpoint must not run, before the engine sees it."""
+    if len(sparql) > settings.max_query_length:
+        raise QueryError(413, f"query is {len(sparql)} characters; the limit is {settings.max_query_length}")
+    code = strip_literals(sparql)
+    update = _UPDATE_RE.search(code)
+    if update:
+        raise QueryError(
+            403, f"this endpoint is read-only: SPARQL Update ({update.group(0).upper()}) is refused"
+        )
+    if not settings.allow_service and _SERVICE_RE.search(code):
+        raise QueryError(403, "SERVICE (federated query) is disabled on this endpoint")
+
+
+def run_query(
+    store: GraphStore,
+    sparql: str,
+    settings: Settings,
+    *,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+) -> QueryOutcome:
+    """Check the policy, run the query, and collect at most result_limit rows."""
+    check_policy(sparql, settings)
+    started = time.monotonic()
+    deadline = started + settings.query_timeout
+    try:
+        result = store.query(
+            sparql,
+            default_graph=[ox.NamedNode(g) for g in default_graphs] or None,
+            named_graphs=[ox.NamedNode(g) for g in named_graphs] or None,
+        )
+    except SyntaxError as exc:
+        raise QueryError(400, f"malformed query: {exc}") from exc
+    except (ValueError, OSError) as exc:
+        raise QueryError(400, f"query failed: {exc}") from exc
+    limit = settings.result_limit
+
+    def take(items: Iterable[Any]) -> tuple[list[Any], bool]:
+        taken: list[Any] = []
+        try:
+            for item in items:
+                if len(taken) >= limit:
+                    return taken, True
+                if time.monotonic() > deadline:
+                    raise QueryError(503, f"query exceeded the {settings.query_timeout:g} s time limit")
+                taken.append(item)
+        except (ValueError, OSError, RuntimeError) as exc:
+            raise QueryError(400, f"query evaluation failed: {exc}") from exc
+        return taken, False
+
+    if isinstance(result, ox.QueryBoolean):
+        return QueryOutcome("ask", [], [], bool(result), [], False, time.monotonic() - started)
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        solutions, truncated = take(result)
+        rows = [[solution[v] for v in variables] for solution in solutions]
+        return QueryOutcome("select", variables, rows, None, [], truncated, time.monotonic() - started)
+    triples, truncated = take(result)
+    return QueryOutcome("graph", [], [], None, triples, truncated, time.monotonic() - started)
+
+
+# --- SPARQL results serialisations -------------------------------------------------------
+
+def _term_json(term: Any) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "literal", "value": str(term)}
+
+
+def _term_xml(term: Any) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if term.language:
+        return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+    if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+    return f"<literal>{escape(term.value)}</literal>"
+
+
+def _term_csv(term: Any) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return str(term.value)
+
+
+def _term_tsv(term: Any) -> str:
+    return "" if term is None else str(term)
+
+
+def serialize_results(outcome: QueryOutcome, kind: str) -> bytes:
+    """SELECT/ASK results as 'json', 'xml', 'csv' or 'tsv'."""
+    if kind == "json":
+        doc: dict[str, Any] = {"head": {"vars": outcome.variables}}
+        if outcome.kind == "ask":
+            doc["boolean"] = bool(outcome.boolean)
+        else:
+            doc["results"] = {
+                "bindings": [
+                    {v: _term_json(t) for v, t in zip(outcome.variables, row, strict=True) if t is not None}
+                    for row in outcome.rows
+                ]
+            }
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    if kind == "xml":
+        parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
+        parts += [f"<variable name={quoteattr(v)}/>" for v in outcome.variables]
+        parts.append("</head>\n")
+        if outcome.kind == "ask":
+            parts.append(f"<boolean>{'true' if outcome.boolean else 'false'}</boolean>\n")
+        else:
+            parts.append("<results>\n")
+            for row in outcome.rows:
+                parts.append("<result>")
+                for v, t in zip(outcome.variables, row, strict=True):
+                    if t is not None:
+                        parts.append(f"<binding name={quoteattr(v)}>{_term_xml(t)}</binding>")
+                parts.append("</result>\n")
+            parts.append("</results>\n")
+        parts.append("</sparql>\n")
+        return "".join(parts).encode("utf-8")
+    if kind in ("csv", "tsv"):
+        if outcome.kind == "ask":
+            return (("_askResult\r\n" if kind == "csv" else "?_askResult\n") + ("true" if outcome.boolean else "false") + "\n").encode()
+        if kind == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\r\n")
+            writer.writerow(outcome.variables)
+            writer.writerows([[_term_csv(t) for t in row] for row in outcome.rows])
+            return buffer.getvalue().encode("utf-8")
+        lines = ["\t".join("?" + v for v in outcome.variables)]
+        lines += ["\t".join(_term_tsv(t) for t in row) for row in outcome.rows]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+    raise ValueError(f"unknown results format {kind!r}")
