@@ -81,12 +81,14 @@ def normalise_name(text: str) -> str:
 
 
 def _display(forms: Counter[str]) -> str:
-    """Best display form: most frequent form not written in capitals ('WASHINGTON')."""
-    ranked = sorted(forms.items(), key=lambda kv: (-kv[1], kv[0]))
-    for form, _ in ranked:
-        if not (form.isupper() and len(form) > 3):
-            return form
-    return ranked[0][0].title()
+    """Best display form: the fullest name ('Rand Paul' over 'Paul'), then the most
+    frequent, never one written in capitals ('WASHINGTON') when another form exists."""
+    ranked = sorted(
+        forms.items(),
+        key=lambda kv: (kv[0].isupper() and len(kv[0]) > 3, -len(kv[0].split()), -kv[1], kv[0]),
+    )
+    best = ranked[0][0]
+    return best.title() if best.isupper() and len(best) > 3 else best
 
 
 def _majority(kinds: Counter[str]) -> str:

@@ -1,0 +1,48 @@
+# kg: the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+OUT ?= out
+
+.PHONY: run test lint build validate serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@ $(VENV)/.installed-run
+
+## run: install, build out/ from raw/, validate it, serve on http://$(HOST):$(PORT)/
+run: $(VENV)/.installed-run
+	$(BIN)/kg build --out $(OUT)
+	$(BIN)/kg validate --out $(OUT)
+	$(BIN)/kg serve --out $(OUT) --host $(HOST) --port $(PORT)
+
+## test: install with dev extras and run the whole test suite
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest
+
+## lint: ruff and mypy
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check kg tests bench
+	$(BIN)/mypy kg
+
+build: $(VENV)/.installed-run
+	$(BIN)/kg build --out $(OUT)
+
+validate: $(VENV)/.installed-run
+	$(BIN)/kg validate --out $(OUT)
+
+serve: $(VENV)/.installed-run
+	$(BIN)/kg serve --out $(OUT) --host $(HOST) --port $(PORT)
+
+## clean: remove generated files and the virtualenv
+clean:
+	rm -rf $(OUT) .$(OUT).tmp-* .$(OUT).old-* $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,210 @@
+"""The `kg` command: a thin click shell over kg.build, kg.validate, kg.query and kg.web."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+import kg
+from kg.settings import Settings, SettingsError, load_settings
+
+_OUT_OPTION = click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Build folder to work on [default: out/ or setting out_dir].",
+)
+
+
+def _settings(ctx: click.Context, **flags: Any) -> Settings:
+    try:
+        base: Settings = ctx.obj["settings"]
+        return base.replace(**flags)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(kg.__version__, prog_name="kg")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Settings file [default: ./kg.toml if present].")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None) -> None:
+    """Turn news articles into a validated, published linked-data knowledge graph."""
+    try:
+        ctx.obj = {"settings": load_settings(config)}
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@cli.command("build")
+@click.option("--raw", "raw_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of raw article files [default: raw/].")
+@_OUT_OPTION
+@click.option("--base-iri", default=None, help="Base IRI of every minted resource.")
+@click.pass_context
+def build_command(ctx: click.Context, raw_dir: Path | None, out_dir: Path | None, base_iri: str | None) -> None:
+    """Build out/ (dumps, VoID, checksums, store) from the raw article files."""
+    from kg.build import BuildError, build
+
+    settings = _settings(ctx, raw_dir=raw_dir, out_dir=out_dir, base_iri=base_iri)
+    try:
+        result = build(settings)
+    except (BuildError, ValueError) as exc:
+        click.echo(f"kg build: error: {exc}", err=True)
+        sys.exit(1)
+    for problem in result.problems:
+        click.echo(f"kg build: skipped {problem}", err=True)
+    click.echo(
+        f"built {result.articles} articles, {result.entities} entities, {result.mentions} mentions, "
+        f"{result.quads} quads into {result.out_dir}/"
+    )
+    if result.problems:
+        click.echo(f"kg build: {len(result.problems)} file(s) could not be built", err=True)
+        sys.exit(1)
+
+
+@cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--shapes", "shapes_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of SHACL shapes [default: shapes/].")
+@click.option("--ontology", "ontology_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of ontology files [default: ontology/].")
+@click.option("--format", "fmt", type=click.Choice(["text", "turtle"]), default="text", show_default=True)
+@_OUT_OPTION
+@click.pass_context
+def validate_command(
+    ctx: click.Context, paths: tuple[Path, ...], shapes_dir: Path | None, ontology_dir: Path | None,
+    fmt: str, out_dir: Path | None,
+) -> None:
+    """Check graphs against the SHACL shapes. Exit 0 conforms, 1 violations, 2 bad input.
+
+    PATHS are RDF files or folders; the default is the build in --out.
+    """
+    from kg.validate import (
+        ValidationInputError,
+        format_text,
+        format_turtle,
+        load_data,
+        load_ontology,
+        load_shapes,
+        validate,
+    )
+
+    settings = _settings(ctx, out_dir=out_dir, shapes_dir=shapes_dir, ontology_dir=ontology_dir)
+    inputs = list(paths) or [settings.out_dir / "kg.trig", settings.out_dir / "void.ttl"]
+    try:
+        data = load_data(inputs)
+        shapes = load_shapes(settings.shapes_dir)
+        ontology = load_ontology(settings.ontology_dir)
+    except ValidationInputError as exc:
+        click.echo(f"kg validate: error: {exc}", err=True)
+        sys.exit(2)
+    outcome = validate(data, shapes, ontology)
+    click.echo(format_turtle(outcome) if fmt == "turtle" else format_text(outcome), nl=False)
+    sys.exit(0 if outcome.conforms else 1)
+
+
+@cli.command("query")
+@click.argument("query", required=False)
+@click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="Read the query from a file ('-' for standard input).")
+@click.option("--format", "fmt", default="table", show_default=True,
+              type=click.Choice(["table", "json", "xml", "csv", "tsv", "turtle", "ntriples", "jsonld"]))
+@_OUT_OPTION
+@click.pass_context
+def query_command(ctx: click.Context, query: str | None, query_file: Any, fmt: str, out_dir: Path | None) -> None:
+    """Run a SPARQL query over the built store (the default graph is the union)."""
+    from kg.query import QueryError, run_query, serialize_results
+    from kg.store.oxigraph import STORE_DIR, OxigraphStore
+
+    if (query is None) == (query_file is None):
+        raise click.UsageError("give a QUERY or -f FILE (one of them)")
+    text = query if query is not None else query_file.read()
+    settings = _settings(ctx, out_dir=out_dir)
+    try:
+        store = OxigraphStore(settings.out_dir / STORE_DIR)
+    except (FileNotFoundError, OSError) as exc:
+        click.echo(f"kg query: error: {exc}", err=True)
+        sys.exit(2)
+    try:
+        outcome = run_query(store, text, settings.replace(query_timeout=float("inf")))
+    except QueryError as exc:
+        click.echo(f"kg query: error: {exc.message}", err=True)
+        sys.exit(2 if exc.status < 500 else 1)
+    if outcome.kind == "graph":
+        from kg.output import write_graph
+
+        click.echo(write_graph(outcome.triples, "ntriples" if fmt == "table" else fmt), nl=False)
+    elif fmt == "table":
+        from kg.output import text_table
+
+        click.echo(text_table(outcome))
+    elif fmt in ("json", "xml", "csv", "tsv"):
+        sys.stdout.buffer.write(serialize_results(outcome, fmt))
+        sys.stdout.flush()
+    else:
+        raise click.UsageError(f"--format {fmt} is for CONSTRUCT/DESCRIBE results")
+    if outcome.truncated:
+        click.echo(f"kg query: result truncated at {settings.result_limit} rows", err=True)
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Interface to listen on [default: 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default: 8000].")
+@click.option("--base-iri", default=None, help="Base IRI the build was made with.")
+@click.option("--get", "get_path", default=None, metavar="PATH",
+              help="Print the response to one GET of PATH and exit, without a server.")
+@click.option("--accept", default="text/html", show_default=True, help="Accept header for --get.")
+@_OUT_OPTION
+@click.pass_context
+def serve_command(
+    ctx: click.Context, host: str | None, port: int | None, base_iri: str | None,
+    get_path: str | None, accept: str, out_dir: Path | None,
+) -> None:
+    """Serve pages, content negotiation, SPARQL and dumps with a production WSGI server."""
+    from kg.web.server import get, serve
+
+    settings = _settings(ctx, host=host, port=port, base_iri=base_iri, out_dir=out_dir)
+    try:
+        if get_path is not None:
+            status, headers, body = get(settings, get_path, accept)
+            click.echo(f"HTTP {status}", err=True)
+            for name, value in headers.items():
+                click.echo(f"{name}: {value}", err=True)
+            sys.stdout.buffer.write(body)
+            sys.stdout.flush()
+            sys.exit(0 if status < 400 else 1)
+        serve(settings)
+    except (FileNotFoundError, OSError) as exc:
+        click.echo(f"kg serve: error: {exc}", err=True)
+        sys.exit(2)
+
+
+@cli.command("info")
+@_OUT_OPTION
+@click.pass_context
+def info_command(ctx: click.Context, out_dir: Path | None) -> None:
+    """One status line about the build in --out."""
+    settings = _settings(ctx, out_dir=out_dir)
+    manifest_path = settings.out_dir / "build.json"
+    if not manifest_path.is_file():
+        click.echo(f"kg info: no build in {settings.out_dir}/ (run `kg build`)", err=True)
+        sys.exit(1)
+    m = json.loads(manifest_path.read_text(encoding="utf-8"))
+    click.echo(
+        f"kg {kg.__version__}: build {m['build']} of {m['finished']}: {m['articles']} articles, "
+        f"{m['entities']} entities, {m['mentions']} mentions, {m['quads']} quads, "
+        f"{len(m['problems'])} skipped file(s), base {m['base_iri']}"
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="kg")
+
+
+if __name__ == "__main__":
+    main()
