@@ -1,0 +1,210 @@
+"""The build: determinism, dumps that other parsers read, checksums, VoID, bad files, atomicity."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Dataset, Graph, URIRef
+from rdflib.compare import isomorphic
+
+from kg.build import BuildError, build
+from kg.dumps import DUMP_FILES
+from kg.extract.entities import SpacyExtractor
+from kg.namespaces import DCAT, OA, PROV, SCHEMA, SPDX, VOID
+from kg.settings import Settings
+from tests.conftest import RAW, SEED_EPOCH
+
+BASE = "http://127.0.0.1:8000/"
+
+
+def _build(raw: Path, out: Path, extractor: SpacyExtractor, epoch: str | None = SEED_EPOCH) -> object:
+    old = os.environ.pop("SOURCE_DATE_EPOCH", None)
+    if epoch:
+        os.environ["SOURCE_DATE_EPOCH"] = epoch
+    try:
+        return build(Settings(raw_dir=raw, out_dir=out), extractor=extractor)
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+        if old is not None:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+def test_out_has_every_file(built: Path) -> None:
+    names = {p.name for p in built.iterdir()}
+    assert names == {*DUMP_FILES, "void.ttl", "SHA256SUMS", "build.json", "store"}
+
+
+def test_same_raw_gives_byte_identical_sorted_ntriples(built: Path, tmp_path: Path, extractor: SpacyExtractor) -> None:
+    _build(RAW, tmp_path / "again", extractor)
+    first = (built / "kg.nt").read_bytes()
+    assert (tmp_path / "again" / "kg.nt").read_bytes() == first
+    lines = first.splitlines()
+    assert lines == sorted(set(lines)), "kg.nt is sorted, one unique triple a line"
+    for name in DUMP_FILES:
+        assert (tmp_path / "again" / name).read_bytes() == (built / name).read_bytes(), name
+
+
+def test_build_times_come_from_source_date_epoch(built: Path) -> None:
+    g = Graph().parse(built / "kg.nt", format="nt")
+    times = {o.toPython().isoformat() for o in g.objects(None, PROV.startedAtTime)}
+    times |= {o.toPython().isoformat() for o in g.objects(None, PROV.endedAtTime)}
+    assert times == {"2018-08-06T00:00:00+00:00"}
+
+
+def test_dumps_parse_with_a_second_parser_to_the_same_graph(built: Path) -> None:
+    """pyoxigraph reads what kg wrote; rdflib reads it too; all four dumps agree."""
+    reference = Graph().parse(built / "kg.nt", format="nt")
+    ox_formats = {"kg.ttl": ox.RdfFormat.TURTLE, "kg.nt": ox.RdfFormat.N_TRIPLES,
+                  "kg.jsonld": ox.RdfFormat.JSON_LD, "kg.trig": ox.RdfFormat.TRIG}
+    for name, fmt in ox_formats.items():
+        quads = list(ox.parse(path=str(built / name), format=fmt))
+        triples = {(q.subject, q.predicate, q.object) for q in quads}
+        assert len(triples) == len(reference), name
+    for name, fmt in {"kg.ttl": "turtle", "kg.jsonld": "json-ld"}.items():
+        assert isomorphic(Graph().parse(built / name, format=fmt), reference), name
+    dataset = Dataset()
+    dataset.parse(built / "kg.trig", format="trig")
+    union = Graph()
+    for s, p, o, _g in dataset.quads((None, None, None, None)):
+        union.add((s, p, o))
+    assert isomorphic(union, reference)
+
+
+def test_trig_keeps_one_named_graph_per_article(built: Path) -> None:
+    quads = list(ox.parse(path=str(built / "kg.trig"), format=ox.RdfFormat.TRIG))
+    graphs = {q.graph_name.value for q in quads}
+    assert graphs == {
+        BASE + "graph/article/000_45883e71d61e1347",
+        BASE + "graph/article/003_aa63f568c318a167",
+        BASE + "graph/entities",
+        BASE + "graph/provenance",
+    }
+
+
+@pytest.mark.skipif(shutil.which("rapper") is None and not os.environ.get("CI"),
+                    reason="needs rapper (Debian raptor2-utils); .ci/run installs it")
+def test_rapper_reads_turtle_and_ntriples_to_the_same_count(built: Path) -> None:
+    counts = {}
+    for name, syntax in (("kg.ttl", "turtle"), ("kg.nt", "ntriples")):
+        run = subprocess.run(
+            ["rapper", "-i", syntax, "-c", str(built / name)],
+            capture_output=True, text=True, check=True,
+        )
+        counts[name] = int(run.stderr.split("returned")[1].split()[0])
+    assert counts["kg.ttl"] == counts["kg.nt"] == len((built / "kg.nt").read_bytes().splitlines())
+
+
+def test_sha256sums_match_files(built: Path) -> None:
+    lines = (built / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(DUMP_FILES) + 1
+    for line in lines:
+        digest, name = line.split("  ")
+        assert hashlib.sha256((built / name).read_bytes()).hexdigest() == digest
+
+
+def test_void_describes_each_dump_with_size_and_checksum(built: Path) -> None:
+    void = Graph().parse(built / "void.ttl", format="turtle")
+    dataset = URIRef(BASE + "dataset")
+    triples = len((built / "kg.nt").read_bytes().splitlines())
+    assert int(void.value(dataset, VOID.triples)) == triples
+    assert void.value(dataset, URIRef("http://purl.org/dc/terms/license")) is not None
+    distributions = list(void.objects(dataset, DCAT.distribution))
+    assert len(distributions) == len(DUMP_FILES)
+    for dist in distributions:
+        name = str(dist).rsplit("/", 1)[-1]
+        data = (built / name).read_bytes()
+        assert int(void.value(dist, DCAT.byteSize)) == len(data)
+        checksum = void.value(dist, SPDX.checksum)
+        assert str(void.value(checksum, SPDX.checksumValue)) == hashlib.sha256(data).hexdigest()
+        assert str(void.value(dist, DCAT.downloadURL)) == BASE + "dumps/" + name
+
+
+def test_seed_articles_mentions_have_evidence_inside_the_body(built: Path) -> None:
+    g = Graph().parse(built / "kg.nt", format="nt")
+    articles = set(g.subjects(None, SCHEMA.NewsArticle))
+    assert len(articles) == 2
+    annotations = list(g.subjects(None, OA.Annotation))
+    assert len(annotations) > 50
+    for ann in annotations:
+        target = g.value(ann, OA.hasTarget)
+        article = g.value(target, OA.hasSource)
+        body = str(g.value(article, SCHEMA.articleBody))
+        selectors = list(g.objects(target, OA.hasSelector))
+        start = next(int(g.value(s, OA.start)) for s in selectors if g.value(s, OA.start) is not None)
+        end = next(int(g.value(s, OA.end)) for s in selectors if g.value(s, OA.end) is not None)
+        exact = next(str(g.value(s, OA.exact)) for s in selectors if g.value(s, OA.exact) is not None)
+        assert body[start:end] == exact
+        assert (article, SCHEMA.mentions, g.value(ann, OA.hasBody)) in g
+
+
+def test_entities_merge_within_and_across_articles(built: Path) -> None:
+    g = Graph().parse(built / "kg.nt", format="nt")
+    rand_paul = URIRef(BASE + "person/rand-paul")
+    assert str(g.value(rand_paul, SCHEMA.name)) == "Rand Paul"
+    assert "Paul" in {str(a) for a in g.objects(rand_paul, SCHEMA.alternateName)}
+    mentioning = set(g.subjects(SCHEMA.mentions, rand_paul))
+    assert len(mentioning) == 2, "one IRI for Rand Paul in both articles"
+    assert not list(g.subjects(None, URIRef(BASE + "person/paul")))
+
+
+def test_build_provenance(built: Path) -> None:
+    g = Graph().parse(built / "kg.nt", format="nt")
+    builds = list(g.subjects(None, PROV.Activity))
+    assert len(builds) == 1
+    used = {str(g.value(s, SCHEMA.name)) for s in g.objects(builds[0], PROV.used)}
+    assert used == {"000_45883e71d61e1347.txt", "003_aa63f568c318a167.txt"}
+    agents = {str(g.value(a, SCHEMA.name)) for a in g.objects(builds[0], PROV.wasAssociatedWith)}
+    assert agents == {"kg", "spaCy NER"}
+
+
+def test_bad_file_is_reported_and_the_rest_is_built(tmp_path: Path, extractor: SpacyExtractor) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    (raw / "empty.txt").write_bytes(b"")
+    (raw / "boiler.txt").write_text("ShareThis Page\n", encoding="utf-8")
+    result = _build(raw, tmp_path / "out", extractor)
+    assert result.articles == 2  # type: ignore[attr-defined]
+    assert sorted((Path(p.file).name, p.reason) for p in result.problems) == [  # type: ignore[attr-defined]
+        ("boiler.txt", "no headline: the page has no text after removing boilerplate"),
+        ("empty.txt", "empty file: no text to build an article from"),
+    ]
+    manifest = json.loads((tmp_path / "out" / "build.json").read_text(encoding="utf-8"))
+    assert len(manifest["problems"]) == 2
+
+
+def test_failed_build_leaves_previous_out_intact(tmp_path: Path, built: Path, extractor: SpacyExtractor) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(built, out)
+    before = (out / "kg.nt").read_bytes()
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "empty.txt").write_bytes(b"")
+    with pytest.raises(BuildError, match="no article could be built"):
+        _build(raw, out, extractor)
+    assert (out / "kg.nt").read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")], "no staging left"
+
+
+def test_rebuild_replaces_out_and_leaves_no_staging(tmp_path: Path, extractor: SpacyExtractor) -> None:
+    out = tmp_path / "out"
+    _build(RAW, out, extractor)
+    (out / "stale.txt").write_text("old", encoding="utf-8")
+    _build(RAW, out, extractor)
+    assert not (out / "stale.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_store_answers_sparql(built: Path) -> None:
+    store = ox.Store.read_only(str(built / "store"))
+    rows = list(store.query(
+        "SELECT ?h WHERE { ?a a <http://schema.org/NewsArticle> ; <http://schema.org/headline> ?h }",
+        use_default_graph_as_union=True,
+    ))
+    assert len(rows) == 2

@@ -1,0 +1,70 @@
+"""Entity clean-up and resolution, on hand-made spans (independent of the model)."""
+
+from __future__ import annotations
+
+from kg.extract.entities import Mention, clean_mentions
+from kg.extract.resolve import resolve_corpus
+
+
+def _clean(body: str, *spans: tuple[str, str]) -> list[tuple[str, str]]:
+    found = []
+    for text, label in spans:
+        start = body.index(text)
+        found.append((start, start + len(text), label))
+    return [(m.text, m.kind) for m in clean_mentions(body, found)]
+
+
+def test_trims_determiners_possessives_and_lowercase_tails() -> None:
+    body = "He met the Cato Institute's head, Interfax news agency said, after the Cold War days."
+    assert _clean(
+        body, ("the Cato Institute's", "ORG"), ("Interfax news", "GPE"), ("the Cold War days", "EVENT")
+    ) == [("Cato Institute", "organization"), ("Interfax", "organization"), ("Cold War", "event")]
+
+
+def test_titles_are_not_names_and_make_a_person() -> None:
+    body = "Sen. Rand Paul met Republican Don Huffines in the U.S."
+    assert _clean(body, ("Sen. Rand Paul", "PERSON"), ("Republican Don Huffines", "ORG"), ("U.S.", "GPE")) == [
+        ("Rand Paul", "person"), ("Don Huffines", "person"), ("U.S.", "place"),
+    ]
+
+
+def test_offsets_always_quote_the_body() -> None:
+    body = "“Kosachev, Kosachev said”, and the foreign relations committee agreed."
+    mentions = clean_mentions(body, [(1, 19, "PERSON"), (35, 64, "ORG"), (0, 3, "DATE")])
+    assert [(m.text, m.start, m.end) for m in mentions] == [("Kosachev", 1, 9)]
+    assert all(body[m.start:m.end] == m.text for m in mentions)
+
+
+def _m(text: str, start: int, kind: str = "person") -> Mention:
+    return Mention(start, start + len(text), text, kind)
+
+
+def test_surname_joins_the_full_name_in_the_article() -> None:
+    res = resolve_corpus({"a": [_m("Rand Paul", 0), _m("Paul", 20), _m("Paul", 40, "organization")]})
+    assert {e.name for e in res.entities.values()} == {"Rand Paul"}
+    assert res.entities[("person", "rand paul")].aliases == {"Paul"}
+    assert len(res.mentions["a"]) == 3
+
+
+def test_shared_surname_stays_ambiguous() -> None:
+    res = resolve_corpus({"a": [_m("Rand Paul", 0), _m("Ron Paul", 20), _m("Paul", 40)]})
+    assert {e.name for e in res.entities.values()} == {"Rand Paul", "Ron Paul"}
+    assert [m.text for m in res.dropped["a"]] == ["Paul"]
+
+
+def test_same_entity_across_articles_is_one_id_with_aliases() -> None:
+    res = resolve_corpus(
+        {
+            "a": [_m("U.S.", 0, "place"), _m("Vladimir Putin", 10)],
+            "b": [_m("United States", 0, "place"), _m("Putin", 30), _m("WASHINGTON", 50, "place")],
+            "c": [_m("Washington", 5, "place")],
+        },
+        authors={"a": ["Amie Ferris-Rotman"]},
+        publishers={"b": "TribLIVE"},
+    )
+    us = res.entities[("place", "united states")]
+    assert us.aliases == {"U.S."}
+    assert res.mentions["b"][1].entity == ("person", "vladimir putin")
+    assert res.entities[("place", "washington")].name == "Washington"
+    assert res.entities[("organization", "triblive")].schema_type == "NewsMediaOrganization"
+    assert ("person", "amie ferris-rotman") in res.entities
