@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 import kg
-from kg.dumps import CHECKSUM_FILE, DUMP_FILES, VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
+from kg.dumps import DUMP_FILES, VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
 from kg.extract.entities import SpacyExtractor
 from kg.extract.metadata import ArticleMetadata, MetadataError, extract_metadata
 from kg.extract.resolve import Resolution, author_id, publisher_id, resolve_corpus
@@ -27,6 +27,7 @@ from kg.mapping.annotation import mention_triples
 from kg.mapping.article import article_triples
 from kg.mapping.entity import entity_triples
 from kg.mapping.provenance import Agent, build_triples, source_triples
+from kg.namespaces import PREFIXES
 from kg.settings import Settings
 from kg.sources import RawSource, SourceError, iter_sources
 from kg.store.oxigraph import STORE_DIR, OxigraphStore
@@ -244,9 +245,8 @@ def build(settings: Settings, extractor: SpacyExtractor | None = None) -> BuildR
 
 
 def _void_prefixes() -> dict[str, str]:
-    from kg.namespaces import PREFIXES
-
-    return {k: v for k, v in PREFIXES.items() if k in {"void", "dcat", "dct", "spdx", "xsd", "schema", "prov", "oa", "rdf"}}
+    wanted = {"void", "dcat", "dct", "spdx", "xsd", "schema", "prov", "oa", "rdf"}
+    return {k: v for k, v in PREFIXES.items() if k in wanted}
 
 
 def _write_manifest(path: Path, result: BuildResult, ended: dt.datetime, settings: Settings) -> None:

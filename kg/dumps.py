@@ -130,7 +130,8 @@ def void_triples(
     ]
     if not license_iri:
         triples.append((license_ref, RDF.type, DCTERMS.LicenseDocument))
-        triples.append((license_ref, DCTERMS.title, Literal("Licence not set: configure the 'license' setting", lang="en")))
+        note = Literal("Licence not set: configure the 'license' setting", lang="en")
+        triples.append((license_ref, DCTERMS.title, note))
     for vocabulary in (SCHEMA, PROV, OA):
         triples.append((dataset, VOID.vocabulary, URIRef(str(vocabulary))))
     for class_iri, count in sorted(classes.items()):

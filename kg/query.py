@@ -199,7 +199,8 @@ def serialize_results(outcome: QueryOutcome, kind: str) -> bytes:
         return "".join(parts).encode("utf-8")
     if kind in ("csv", "tsv"):
         if outcome.kind == "ask":
-            return (("_askResult\r\n" if kind == "csv" else "?_askResult\n") + ("true" if outcome.boolean else "false") + "\n").encode()
+            header = "_askResult\r\n" if kind == "csv" else "?_askResult\n"
+            return (header + ("true" if outcome.boolean else "false") + "\n").encode()
         if kind == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\r\n")

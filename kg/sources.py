@@ -64,7 +64,7 @@ def decode(data: bytes) -> tuple[str, str]:
 def normalise_text(text: str) -> str:
     """NFC, LF line endings, no stray NUL or other C0 controls but tab and newline."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\t\n" or not unicodedata.category(ch) == "Cc")
+    text = "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch) != "Cc")
     return unicodedata.normalize("NFC", text)
 
 

@@ -52,7 +52,7 @@ def is_date_line(line: str) -> bool:
 
 def find_date(text: str) -> dt.date | None:
     """The first valid date written anywhere in text."""
-    hits = []
+    hits: list[re.Match[str]] = []
     for pattern in _PATTERNS:
         hits.extend(pattern.finditer(text))
     for match in sorted(hits, key=lambda m: m.start()):

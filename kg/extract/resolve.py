@@ -184,12 +184,12 @@ def resolve_corpus(
                 if mention.text != entities[eid].name:
                     entities[eid].aliases.add(mention.text)
         per_article[key] = linked
-    for key, names in (authors or {}).items():
+    for names in (authors or {}).values():
         for name in names:
             entity_for("person", Counter({normalise_name(name): 1}))
-    for key, name in (publishers or {}).items():
-        if name:
-            eid = entity_for("organization", Counter({normalise_name(name): 1}))
+    for publisher in (publishers or {}).values():
+        if publisher:
+            eid = entity_for("organization", Counter({normalise_name(publisher): 1}))
             entities[eid].roles.add("news")
 
     # across articles: a one-word person joins the only full person name ending in it
