@@ -183,6 +183,46 @@ def serve_command(
         sys.exit(2)
 
 
+@cli.command("eval")
+@click.argument("gold", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--baseline/--no-baseline", default=False,
+              help="Also score the bare spaCy model on the gold texts, for comparison.")
+@_OUT_OPTION
+@click.pass_context
+def eval_command(ctx: click.Context, gold: Path, fmt: str, baseline: bool, out_dir: Path | None) -> None:
+    """Score the build's entities and mentions against GOLD annotations (JSON or NIF)."""
+    from kg.evaluate import (
+        GoldError,
+        evaluate,
+        format_text,
+        load_gold,
+        predictions_from_store,
+        raw_model_predictions,
+    )
+    from kg.extract.entities import SpacyExtractor
+    from kg.store.oxigraph import STORE_DIR, OxigraphStore
+
+    settings = _settings(ctx, out_dir=out_dir)
+    try:
+        gold_docs = load_gold(gold)
+        store = OxigraphStore(settings.out_dir / STORE_DIR)
+    except (GoldError, FileNotFoundError, OSError) as exc:
+        click.echo(f"kg eval: error: {exc}", err=True)
+        sys.exit(2)
+    results = {"kg": evaluate(gold_docs, predictions_from_store(store))}
+    if baseline:
+        nlp = SpacyExtractor(settings.spacy_model).nlp
+        results["spaCy model alone"] = evaluate(gold_docs, raw_model_predictions(gold_docs, nlp))
+    if fmt == "json":
+        click.echo(json.dumps({k: v.as_dict() for k, v in results.items()}, indent=2))
+    else:
+        click.echo("\n".join(format_text(v, title=k) for k, v in results.items()), nl=False)
+    if results["kg"].documents == 0:
+        click.echo("kg eval: no gold document matched an article of the build", err=True)
+        sys.exit(1)
+
+
 @cli.command("info")
 @_OUT_OPTION
 @click.pass_context

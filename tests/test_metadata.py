@@ -66,3 +66,13 @@ def test_invalid_date_line_is_noted_not_guessed() -> None:
 def test_pages_without_headline_or_body_are_errors(page: str) -> None:
     with pytest.raises(MetadataError):
         extract_metadata(page)
+
+
+def test_a_body_that_opens_with_a_date_is_not_a_caption() -> None:
+    page = (
+        "Flag vote\n\nMay 7, 2015\n\nThursday, May 7, 2015 On Tuesday, the government announced "
+        "the start of a public process to suggest designs.\n\nSecond paragraph.\n"
+    )
+    meta = extract_metadata(page)
+    assert meta.captions == ()
+    assert meta.body.startswith("Thursday, May 7, 2015 On Tuesday")

@@ -19,9 +19,10 @@ _ISO = r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
 
 _PATTERNS = [re.compile(p, re.IGNORECASE) for p in (_MDY, _DMY)]
 _ISO_RE = re.compile(_ISO)
-#: A date phrase that names the weekday, as photo captions do ("Monday, Aug. 6, 2018").
+#: A date phrase inside a sentence that names the weekday, as wire photo captions do
+#: ("... in Moscow, Russia, Monday, Aug. 6, 2018.").
 CAPTION_DATE = re.compile(
-    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day,\s+" + _MONTH + r"\s+\d{1,2},\s+\d{4}",
+    r",\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day,\s+" + _MONTH + r"\s+\d{1,2},\s+\d{4}",
     re.IGNORECASE,
 )
 

@@ -1,0 +1,77 @@
+"""kg eval: scoring against gold in JSON and NIF, on hand-made documents and on the build."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kg.evaluate import Document, GoldError, Span, evaluate, load_gold
+
+TEXT = "Rand Paul met Putin in Moscow. Paul said Moscow was cold."
+
+
+def _doc(doc_id: str, *spans: tuple[int, int, str, str]) -> Document:
+    return Document(doc_id, TEXT, [Span(*s) for s in spans])
+
+
+def test_perfect_prediction_scores_one() -> None:
+    gold = _doc("a", (0, 9, "Person", "Rand_Paul"), (14, 19, "Person", "Putin"), (23, 29, "Place", "Moscow"))
+    result = evaluate([gold], [gold])
+    assert result.mentions_exact["all"].f1 == 1.0
+    assert result.entities["all"].f1 == 1.0
+    assert result.macro_entity_f1 == 1.0
+
+
+def test_overlap_counts_where_exact_does_not() -> None:
+    gold = _doc("a", (0, 9, "Person", "Rand_Paul"), (23, 29, "Place", "Moscow"))
+    pred = _doc("a", (5, 9, "Person", "p1"), (23, 29, "Organization", "o1"))
+    result = evaluate([gold], [pred])
+    assert result.mentions_exact["all"].tp == 0
+    assert result.mentions_overlap["Person"].tp == 1
+    assert result.mentions_overlap["Place"].fn == 1
+    assert result.mentions_overlap["Organization"].fp == 1
+    assert result.entities["Person"].f1 == 1.0
+
+
+def test_cross_article_merges() -> None:
+    gold = [_doc("a", (0, 9, "Person", "Rand_Paul")), _doc("b", (0, 9, "Person", "Rand_Paul"))]
+    gold[1].text = TEXT + " "
+    same = [_doc("a", (0, 9, "Person", "X")), Document("b", TEXT + " ", [Span(0, 9, "Person", "X")])]
+    split = [_doc("a", (0, 9, "Person", "X")), Document("b", TEXT + " ", [Span(0, 9, "Person", "Y")])]
+    assert evaluate(gold, same).merge_accuracy == 1.0
+    assert evaluate(gold, split).merge_accuracy == 0.0
+
+
+def test_json_and_nif_gold_read_the_same(tmp_path: Path) -> None:
+    doc = {"id": "d1", "text": TEXT, "entities": [
+        {"key": "Rand_Paul", "type": "Person", "mentions": [{"start": 0, "end": 9, "text": "Rand Paul"}]},
+        {"key": "Moscow", "type": "Place", "mentions": [{"start": 23, "end": 29, "text": "Moscow"}]},
+    ]}
+    (tmp_path / "d1.json").write_text(json.dumps(doc), encoding="utf-8")
+    nif = f"""@prefix nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> .
+@prefix itsrdf: <http://www.w3.org/2005/11/its/rdf#> .
+<http://ex/d1#char=0,{len(TEXT)}> a nif:Context ; nif:isString "{TEXT}" .
+<http://ex/d1#char=0,9> nif:referenceContext <http://ex/d1#char=0,{len(TEXT)}> ;
+  nif:beginIndex 0 ; nif:endIndex 9 ; nif:anchorOf "Rand Paul" ;
+  itsrdf:taIdentRef <http://dbpedia.org/resource/Rand_Paul> ; itsrdf:taClassRef <http://dbpedia.org/ontology/Person> .
+<http://ex/d1#char=23,29> nif:referenceContext <http://ex/d1#char=0,{len(TEXT)}> ;
+  nif:beginIndex 23 ; nif:endIndex 29 ;
+  itsrdf:taIdentRef <http://dbpedia.org/resource/Moscow> ; itsrdf:taClassRef <http://schema.org/City> .
+"""
+    (tmp_path / "d1.ttl").write_text(nif, encoding="utf-8")
+    from_json = load_gold(tmp_path / "d1.json")[0]
+    from_nif = load_gold(tmp_path / "d1.ttl")[0]
+    assert from_json.text == from_nif.text
+    assert sorted((s.start, s.end, s.type) for s in from_json.spans) == sorted(
+        (s.start, s.end, s.type) for s in from_nif.spans
+    )
+    assert len(load_gold(tmp_path)) == 2
+
+
+def test_bad_gold_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"id": "x"}', encoding="utf-8")
+    with pytest.raises(GoldError, match="bad.json"):
+        load_gold(bad)
