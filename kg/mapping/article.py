@@ -21,6 +21,7 @@ def article_triples(
     authors: list[URIRef],
     publisher: URIRef | None,
     mentioned: list[URIRef],
+    about: list[URIRef] = (),  # type: ignore[assignment]
 ) -> list[Triple]:
     """Triples describing one article, its images, and links to what it mentions."""
     article = minter.article(key)
@@ -53,4 +54,5 @@ def article_triples(
             (image, SCHEMA.position, Literal(index, datatype=XSD.integer)),
         ]
     triples.extend((article, SCHEMA.mentions, entity) for entity in mentioned)
+    triples.extend((article, SCHEMA.about, entity) for entity in about)
     return triples

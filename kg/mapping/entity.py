@@ -17,4 +17,6 @@ def entity_triples(iri: URIRef, entity: Entity, *, build: URIRef) -> list[Triple
         (iri, PROV.wasGeneratedBy, build),
     ]
     triples.extend((iri, SCHEMA.alternateName, Literal(alias)) for alias in sorted(entity.aliases))
+    triples.extend((iri, SCHEMA.jobTitle, Literal(title)) for title in sorted(entity.job_titles))
+    triples.extend((iri, SCHEMA.sameAs, URIRef(same)) for same in sorted(entity.same_as))
     return triples
