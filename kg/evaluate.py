@@ -19,21 +19,18 @@ from typing import Any
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 
+from kg.extract.kinds import KIND_OF_SCHEMA_TYPE, SCHEMA_TYPE_OF_KIND
+
 TYPES = ("Person", "Organization", "Place", "Event")
 NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
 ITSRDF = Namespace("http://www.w3.org/2005/11/its/rdf#")
 
 #: schema.org (or DBpedia) class local names -> the four evaluation types.
 KIND_OF_TYPE = {
-    "Person": "Person",
-    "Organization": "Organization", "Organisation": "Organization", "NewsMediaOrganization": "Organization",
-    "GovernmentOrganization": "Organization", "Corporation": "Organization", "SportsTeam": "Organization",
-    "SportsOrganization": "Organization", "EducationalOrganization": "Organization",
-    "PoliticalParty": "Organization", "NGO": "Organization", "Company": "Organization",
-    "Place": "Place", "City": "Place", "Country": "Place", "State": "Place", "AdministrativeArea": "Place",
-    "Continent": "Place", "Landform": "Place", "LandmarksOrHistoricalBuildings": "Place",
-    "CivicStructure": "Place", "PopulatedPlace": "Place", "Location": "Place",
-    "Event": "Event", "SportsEvent": "Event",
+    **{name: SCHEMA_TYPE_OF_KIND[kind] for name, kind in KIND_OF_SCHEMA_TYPE.items()},
+    # DBpedia ontology names used by NIF gold collections
+    "Organisation": "Organization", "Company": "Organization", "Location": "Place",
+    "PopulatedPlace": "Place",
 }
 
 
