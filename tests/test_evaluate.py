@@ -75,3 +75,36 @@ def test_bad_gold_names_the_file(tmp_path: Path) -> None:
     bad.write_text('{"id": "x"}', encoding="utf-8")
     with pytest.raises(GoldError, match="bad.json"):
         load_gold(bad)
+
+
+def test_seed_build_against_hand_gold(built: Path) -> None:
+    """tests/gold holds hand annotations of the two seed articles."""
+    from kg.evaluate import predictions_from_store
+    from kg.store.oxigraph import OxigraphStore
+    from tests.conftest import ROOT
+
+    store = OxigraphStore(built / "store")
+    result = evaluate(load_gold(ROOT / "tests" / "gold"), predictions_from_store(store))
+    assert result.documents == 2
+    assert result.macro_entity_f1 >= 0.9
+    assert result.merge_accuracy == 1.0
+    assert result.mentions_overlap["all"].f1 >= 0.9
+
+
+def test_dev_set_beats_the_bare_model(tmp_path: Path, extractor: object) -> None:
+    """The GUM news development set: kg's entities beat spaCy's raw output (CI has it)."""
+    from kg.build import build
+    from kg.evaluate import predictions_from_store, raw_model_predictions
+    from kg.settings import Settings
+    from kg.store.oxigraph import OxigraphStore
+    from tests.conftest import require_shared
+
+    data = require_shared("datasets/gum-news")
+    build(Settings(raw_dir=data / "raw", out_dir=tmp_path / "out"), extractor=extractor)  # type: ignore[arg-type]
+    gold = load_gold(data / "docs")
+    ours = evaluate(gold, predictions_from_store(OxigraphStore(tmp_path / "out" / "store")))
+    bare = evaluate(gold, raw_model_predictions(gold, extractor.nlp))  # type: ignore[attr-defined]
+    print(f"\ndev set entity-set F1: kg {ours.macro_entity_f1:.3f}, bare model {bare.macro_entity_f1:.3f}")
+    assert ours.documents == 24
+    assert ours.entities["all"].f1 > bare.entities["all"].f1
+    assert ours.merge_accuracy > bare.merge_accuracy
