@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 OUT ?= out
 
-.PHONY: run test lint build validate serve clean
+.PHONY: run test lint build validate serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ validate: $(VENV)/.installed-run
 
 serve: $(VENV)/.installed-run
 	$(BIN)/kg serve --out $(OUT) --host $(HOST) --port $(PORT)
+
+## bench: benchmark tables (not part of make test); ARTICLES=N to size the corpus
+ARTICLES ?= 200
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.run --articles $(ARTICLES)
 
 ## clean: remove generated files and the virtualenv
 clean:

@@ -1,0 +1,141 @@
+"""Benchmarks: `python -m bench.run [--articles N]` prints one table per stage with a ratio
+against a baseline measured in the same run on the same data."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from bench.generate import generate
+
+
+def _timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _table(title: str, rows: list[tuple[str, float, float, float]], unit: str = "s") -> str:
+    out = [f"\n{title}", f"| {'what':<44} | {unit:>8} | {'per article ms':>14} | {'ratio':>6} |",
+           f"|{'-' * 46}|{'-' * 10}|{'-' * 16}|{'-' * 8}|"]
+    for name, seconds, per_article, ratio in rows:
+        out.append(f"| {name:<44} | {seconds:>8.3f} | {per_article:>14.2f} | {ratio:>6.2f} |")
+    return "\n".join(out)
+
+
+def bench_extraction(raw: Path, n: int) -> str:
+    """NER + clean-up + resolution vs spaCy's nlp.pipe alone on the same bodies."""
+    from kg.build import read_articles
+    from kg.extract.authority import load_authority
+    from kg.extract.entities import SpacyExtractor
+    from kg.extract.resolve import resolve_corpus
+    from kg.settings import Settings
+
+    settings = Settings(raw_dir=raw)
+    articles, _ = read_articles(settings)
+    bodies = [a.meta.body for a in articles]
+    extractor = SpacyExtractor()
+    nlp = extractor.nlp
+    list(nlp.pipe(bodies[:5]))  # warm up
+    t_model, _ = _timed(lambda: [d.ents for d in nlp.pipe(bodies, batch_size=16)])
+    authority = load_authority(Path("authority.csv"))
+
+    def pipeline() -> Any:
+        mentions = extractor.extract_many(bodies)
+        return resolve_corpus({a.key: m for a, m in zip(articles, mentions, strict=True)}, authority=authority)
+
+    t_pipe, _ = _timed(pipeline)
+    return _table(f"extraction ({n} articles)", [
+        ("spaCy nlp.pipe alone (baseline)", t_model, 1000 * t_model / n, 1.0),
+        ("kg: NER + clean-up + resolution", t_pipe, 1000 * t_pipe / n, t_pipe / t_model),
+    ])
+
+
+def bench_build(raw: Path, n: int) -> tuple[str, Path]:
+    """The whole build, and dump writing vs pyoxigraph serialising the same quads."""
+    from kg.build import build
+    from kg.settings import Settings
+
+    out = Path(tempfile.mkdtemp(prefix="kg-bench-")) / "out"
+    t_build, result = _timed(lambda: build(Settings(raw_dir=raw, out_dir=out)))
+    quads = list(ox.parse(path=str(out / "kg.trig"), format=ox.RdfFormat.TRIG))
+    t_ox, _ = _timed(lambda: ox.serialize(quads, format=ox.RdfFormat.N_QUADS), repeat=3)
+    from kg.dumps import write_dumps
+
+    scratch = Path(tempfile.mkdtemp(prefix="kg-bench-dumps-"))
+    t_dumps, _ = _timed(lambda: write_dumps(quads, scratch))
+    shutil.rmtree(scratch)
+    return _table(f"build ({n} articles, {result.quads} quads)", [
+        ("pyoxigraph serialise N-Quads (baseline)", t_ox, 1000 * t_ox / n, 1.0),
+        ("kg write 4 dumps (ttl, nt, jsonld, trig)", t_dumps, 1000 * t_dumps / n, t_dumps / t_ox),
+        ("kg build end to end", t_build, 1000 * t_build / n, t_build / t_ox),
+    ]), out
+
+
+def bench_queries(out: Path, n: int) -> str:
+    """Typical news queries: kg.query over the store vs pyoxigraph in process vs rdflib."""
+    from rdflib import Dataset
+
+    from kg.query import run_query
+    from kg.settings import Settings
+    from kg.store.oxigraph import OxigraphStore
+
+    queries = {
+        "top mentioned entities": "SELECT ?e (COUNT(?a) AS ?n) WHERE { ?a schema:mentions ?e } GROUP BY ?e ORDER BY DESC(?n) LIMIT 10",
+        "articles mentioning a person": "SELECT ?a WHERE { ?a schema:mentions ?e . ?e a schema:Person ; schema:name ?n FILTER(STRSTARTS(?n, \"A\")) }",
+        "headlines by date": "SELECT ?h ?d WHERE { ?a schema:headline ?h ; schema:datePublished ?d } ORDER BY DESC(?d) LIMIT 20",
+    }
+    prefix = "PREFIX schema: <http://schema.org/>\n"
+    store = OxigraphStore(out / "store")
+    raw = ox.Store.read_only(str(out / "store"))
+    dataset = Dataset(default_union=True)
+    dataset.parse(out / "kg.trig", format="trig")
+    settings = Settings(result_limit=1_000_000)
+    rows = []
+    for name, q in queries.items():
+        t_ox, _ = _timed(lambda q=q: list(raw.query(prefix + q, use_default_graph_as_union=True)), repeat=3)
+        t_kg, _ = _timed(lambda q=q: run_query(store, prefix + q, settings), repeat=3)
+        t_rdflib, _ = _timed(lambda q=q: list(dataset.query(prefix + q)))
+        rows += [(f"{name}: pyoxigraph (baseline)", t_ox, 1000 * t_ox / n, 1.0),
+                 (f"{name}: kg run_query", t_kg, 1000 * t_kg / n, t_kg / t_ox),
+                 (f"{name}: rdflib in memory", t_rdflib, 1000 * t_rdflib / n, t_rdflib / t_ox)]
+    return _table("SPARQL", rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--articles", type=int, default=200)
+    args = parser.parse_args()
+    n = args.articles
+    raw = Path(tempfile.mkdtemp(prefix="kg-bench-raw-"))
+    generate(n, raw)
+    print(f"kg bench: {n} generated articles; {platform.platform()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    print(bench_extraction(raw, n))
+    table, out = bench_build(raw, n)
+    print(table)
+    print(bench_queries(out, n))
+    print(f"\npeak RSS {_rss_mb():.0f} MB")
+    shutil.rmtree(raw)
+    shutil.rmtree(out.parent)
+
+
+if __name__ == "__main__":
+    main()
