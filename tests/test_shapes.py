@@ -1,0 +1,127 @@
+"""SHACL shapes: every shape has a conforming and a non-conforming fixture; results are
+asserted exactly (focus node, path, severity). Also the seed build and input errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from kg.validate import (
+    ValidationInputError,
+    format_text,
+    load_data,
+    load_ontology,
+    load_shapes,
+    validate,
+)
+from tests.conftest import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures" / "shapes"
+CASES = sorted(p for p in FIXTURES.iterdir() if (p / "data.ttl").is_file())
+ARTICLE_003 = "http://127.0.0.1:8000/article/003_aa63f568c318a167"
+ARTICLE_000 = "http://127.0.0.1:8000/article/000_45883e71d61e1347"
+
+
+@pytest.fixture(scope="module")
+def shapes() -> Graph:
+    return load_shapes(ROOT / "shapes")
+
+
+@pytest.fixture(scope="module")
+def ontology() -> Graph:
+    return load_ontology(ROOT / "ontology")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_shape_fixture(case: Path, shapes: Graph, ontology: Graph) -> None:
+    outcome = validate(load_data([case / "data.ttl"]), shapes, ontology)
+    got = sorted((r.focus, r.path, r.severity) for r in outcome.results)
+    expected = sorted((e["focus"], e["path"], e["severity"]) for e in json.loads((case / "expected.json").read_text()))
+    assert got == expected
+    assert outcome.conforms == (not any(s == "Violation" for _, _, s in expected))
+    assert all(r.message for r in outcome.results), "every result has a message"
+
+
+def test_every_shape_has_a_name_description_and_message(shapes: Graph) -> None:
+    from rdflib.namespace import RDF, SH
+
+    nodes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(SH.path, None))
+    nodes |= set(shapes.subjects(RDF.type, SH.SPARQLConstraint))
+    for node in nodes:
+        assert shapes.value(node, SH.name) is not None, node
+        assert shapes.value(node, SH.description) is not None, node
+        if (node, SH.path, None) in shapes or (node, RDF.type, SH.SPARQLConstraint) in shapes:
+            assert shapes.value(node, SH.message) is not None, node
+
+
+def test_seed_build_conforms_with_warnings_only(built: Path, shapes: Graph, ontology: Graph) -> None:
+    outcome = validate(load_data([built / "kg.trig", built / "void.ttl"]), shapes, ontology)
+    assert outcome.conforms
+    warnings = sorted((r.focus, r.path) for r in outcome.results if r.severity == "Warning")
+    assert warnings == [
+        (ARTICLE_000, "http://schema.org/publisher"),
+        (ARTICLE_003, "http://schema.org/author"),
+    ]
+    text = format_text(outcome)
+    assert "003_aa63f568c318a167.txt" in text
+    assert "Article has no author" in text
+
+
+def test_removed_headline_is_a_violation_naming_the_file(built: Path, tmp_path: Path, shapes: Graph,
+                                                        ontology: Graph) -> None:
+    lines = (built / "kg.nt").read_text(encoding="utf-8").splitlines()
+    kept = [ln for ln in lines if not ln.startswith(f"<{ARTICLE_003}> <http://schema.org/headline>")]
+    path = tmp_path / "kg.nt"
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    outcome = validate(load_data([path]), shapes, ontology)
+    violations = [(r.focus, r.path) for r in outcome.results if r.severity == "Violation"]
+    assert violations == [(ARTICLE_003, "http://schema.org/headline")]
+    assert "file: 003_aa63f568c318a167.txt" in format_text(outcome)
+
+
+def test_broken_data_file_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix s: <http://schema.org/> .\n\n<http://a> s:name \"x\" ;\n  s:oops .\n", encoding="utf-8")
+    with pytest.raises(ValidationInputError, match=r"bad\.ttl: line \d+"):
+        load_data([bad])
+
+
+def test_broken_shape_file_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "x.ttl").write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\nsh:a sh:b [ .\n", encoding="utf-8")
+    with pytest.raises(ValidationInputError, match=r"x\.ttl: line \d+"):
+        load_shapes(tmp_path)
+
+
+def test_missing_input_and_unknown_extension(tmp_path: Path) -> None:
+    with pytest.raises(ValidationInputError, match="no such file"):
+        load_data([tmp_path / "nope.ttl"])
+    (tmp_path / "x.csv").write_text("a,b\n", encoding="utf-8")
+    with pytest.raises(ValidationInputError, match="unknown RDF file extension"):
+        load_data([tmp_path / "x.csv"])
+
+
+def test_rdfxml_with_doctype_is_refused_before_parsing(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.rdf"
+    bomb.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE rdf [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n', encoding="utf-8")
+    with pytest.raises(ValidationInputError, match="DOCTYPE"):
+        load_data([bomb])
+
+
+def test_jsonld_remote_context_is_refused(tmp_path: Path) -> None:
+    doc = tmp_path / "x.jsonld"
+    doc.write_text('{"@context": "http://127.0.0.1:9/context.jsonld", "@id": "http://a"}', encoding="utf-8")
+    with pytest.raises(ValidationInputError, match="remote JSON-LD"):
+        load_data([doc])
+
+
+def test_all_formats_validate_the_same(built: Path, shapes: Graph, ontology: Graph) -> None:
+    results = {}
+    for name in ("kg.ttl", "kg.nt", "kg.jsonld", "kg.trig"):
+        outcome = validate(load_data([built / name]), shapes, ontology)
+        results[name] = sorted((r.focus, r.path, r.severity) for r in outcome.results)
+    assert len({json.dumps(v) for v in results.values()}) == 1
