@@ -51,6 +51,9 @@ class OxigraphStore:
     ) -> Iterator[ox.Quad]:
         return self._store.quads_for_pattern(subject, None, None, graph)
 
+    def quads_matching(self, subject: ox.NamedNode, predicate: ox.NamedNode) -> Iterator[ox.Quad]:
+        return self._store.quads_for_pattern(subject, predicate, None, None)
+
     def objects_to(self, obj: ox.NamedNode, predicate: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
         return self._store.quads_for_pattern(None, predicate, obj, None)
 
