@@ -12,38 +12,152 @@ import datetime as dt
 import random
 from pathlib import Path
 
-FIRST = ["Anna", "Boris", "Carlos", "Diana", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jamal",
-         "Karin", "Luis", "Maya", "Nikolai", "Olga", "Pavel", "Quinn", "Rosa", "Sergei", "Tomas"]
-LAST = ["Petrov", "Garcia", "Okafor", "Lindqvist", "Tanaka", "Moreau", "Schmidt", "Novak",
-        "Haddad", "Kowalski", "Rossi", "Fischer", "Ivanova", "Mendes", "Costa", "Nakamura"]
-ORGS = ["Ministry of Finance", "National Bank", "Red Cross", "United Nations", "World Bank",
-        "European Commission", "Cato Institute", "Interfax", "Reuters", "Federal Reserve",
-        "Supreme Court", "Senate Foreign Relations Committee", "World Health Organization",
-        "International Monetary Fund", "Greenpeace", "Amnesty International"]
-PLACES = ["Moscow", "Washington", "Berlin", "Paris", "Tokyo", "Nairobi", "Lima", "Cairo",
-          "Helsinki", "Ukraine", "Syria", "Brazil", "Canada", "India", "Kentucky", "Texas"]
+FIRST = [
+    "Anna",
+    "Boris",
+    "Carlos",
+    "Diana",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jamal",
+    "Karin",
+    "Luis",
+    "Maya",
+    "Nikolai",
+    "Olga",
+    "Pavel",
+    "Quinn",
+    "Rosa",
+    "Sergei",
+    "Tomas",
+]
+LAST = [
+    "Petrov",
+    "Garcia",
+    "Okafor",
+    "Lindqvist",
+    "Tanaka",
+    "Moreau",
+    "Schmidt",
+    "Novak",
+    "Haddad",
+    "Kowalski",
+    "Rossi",
+    "Fischer",
+    "Ivanova",
+    "Mendes",
+    "Costa",
+    "Nakamura",
+]
+ORGS = [
+    "Ministry of Finance",
+    "National Bank",
+    "Red Cross",
+    "United Nations",
+    "World Bank",
+    "European Commission",
+    "Cato Institute",
+    "Interfax",
+    "Reuters",
+    "Federal Reserve",
+    "Supreme Court",
+    "Senate Foreign Relations Committee",
+    "World Health Organization",
+    "International Monetary Fund",
+    "Greenpeace",
+    "Amnesty International",
+]
+PLACES = [
+    "Moscow",
+    "Washington",
+    "Berlin",
+    "Paris",
+    "Tokyo",
+    "Nairobi",
+    "Lima",
+    "Cairo",
+    "Helsinki",
+    "Ukraine",
+    "Syria",
+    "Brazil",
+    "Canada",
+    "India",
+    "Kentucky",
+    "Texas",
+]
 VERBS = ["said", "announced", "warned", "argued", "confirmed", "denied", "suggested"]
-FILLER = ("officials discussed the budget and the timetable for the talks while critics "
-          "questioned the cost of the plan and its effect on trade and security in the region").split()
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December"]
+FILLER = [
+    "officials",
+    "discussed",
+    "the",
+    "budget",
+    "and",
+    "the",
+    "timetable",
+    "for",
+    "the",
+    "talks",
+    "while",
+    "critics",
+    "questioned",
+    "the",
+    "cost",
+    "of",
+    "the",
+    "plan",
+    "and",
+    "its",
+    "effect",
+    "on",
+    "trade",
+    "and",
+    "security",
+    "in",
+    "the",
+    "region",
+]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def _zipf(rng: random.Random, items: list[str], s: float = 1.1) -> str:
-    weights = [1 / (rank ** s) for rank in range(1, len(items) + 1)]
+    weights = [1 / (rank**s) for rank in range(1, len(items) + 1)]
     return rng.choices(items, weights=weights)[0]
 
 
 def page(index: int, seed: int = 42) -> str:
     """One deterministic raw page."""
     rng = random.Random(seed * 1_000_003 + index)
-    people = [f"{f} {l}" for f in FIRST for l in LAST]
+    people = [f"{first} {last}" for first in FIRST for last in LAST]
     rng.shuffle(people)
     day = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randrange(1000))
     who, where, org = _zipf(rng, people), _zipf(rng, PLACES), _zipf(rng, ORGS)
-    lines = ["ShareThis Page", f"{who} visits {where} as {org} weighs new measures |", "",
-             f"{who} visits {where} as {org} weighs new measures", "",
-             f"{rng.choice(FIRST)} {rng.choice(LAST)}", "", f"{MONTHS[day.month - 1]} {day.day}, {day.year}", ""]
+    lines = [
+        "ShareThis Page",
+        f"{who} visits {where} as {org} weighs new measures |",
+        "",
+        f"{who} visits {where} as {org} weighs new measures",
+        "",
+        f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+        "",
+        f"{MONTHS[day.month - 1]} {day.day}, {day.year}",
+        "",
+    ]
     words = 0
     target = rng.randint(400, 1200)
     first = True

@@ -33,8 +33,11 @@ def _rss_mb() -> float:
 
 
 def _table(title: str, rows: list[tuple[str, float, float, float]], unit: str = "s") -> str:
-    out = [f"\n{title}", f"| {'what':<44} | {unit:>8} | {'per article ms':>14} | {'ratio':>6} |",
-           f"|{'-' * 46}|{'-' * 10}|{'-' * 16}|{'-' * 8}|"]
+    out = [
+        f"\n{title}",
+        f"| {'what':<44} | {unit:>8} | {'per article ms':>14} | {'ratio':>6} |",
+        f"|{'-' * 46}|{'-' * 10}|{'-' * 16}|{'-' * 8}|",
+    ]
     for name, seconds, per_article, ratio in rows:
         out.append(f"| {name:<44} | {seconds:>8.3f} | {per_article:>14.2f} | {ratio:>6.2f} |")
     return "\n".join(out)
@@ -62,10 +65,13 @@ def bench_extraction(raw: Path, n: int) -> str:
         return resolve_corpus({a.key: m for a, m in zip(articles, mentions, strict=True)}, authority=authority)
 
     t_pipe, _ = _timed(pipeline)
-    return _table(f"extraction ({n} articles)", [
-        ("spaCy nlp.pipe alone (baseline)", t_model, 1000 * t_model / n, 1.0),
-        ("kg: NER + clean-up + resolution", t_pipe, 1000 * t_pipe / n, t_pipe / t_model),
-    ])
+    return _table(
+        f"extraction ({n} articles)",
+        [
+            ("spaCy nlp.pipe alone (baseline)", t_model, 1000 * t_model / n, 1.0),
+            ("kg: NER + clean-up + resolution", t_pipe, 1000 * t_pipe / n, t_pipe / t_model),
+        ],
+    )
 
 
 def bench_build(raw: Path, n: int) -> tuple[str, Path]:
@@ -82,11 +88,14 @@ def bench_build(raw: Path, n: int) -> tuple[str, Path]:
     scratch = Path(tempfile.mkdtemp(prefix="kg-bench-dumps-"))
     t_dumps, _ = _timed(lambda: write_dumps(quads, scratch))
     shutil.rmtree(scratch)
-    return _table(f"build ({n} articles, {result.quads} quads)", [
-        ("pyoxigraph serialise N-Quads (baseline)", t_ox, 1000 * t_ox / n, 1.0),
-        ("kg write 4 dumps (ttl, nt, jsonld, trig)", t_dumps, 1000 * t_dumps / n, t_dumps / t_ox),
-        ("kg build end to end", t_build, 1000 * t_build / n, t_build / t_ox),
-    ]), out
+    return _table(
+        f"build ({n} articles, {result.quads} quads)",
+        [
+            ("pyoxigraph serialise N-Quads (baseline)", t_ox, 1000 * t_ox / n, 1.0),
+            ("kg write 4 dumps (ttl, nt, jsonld, trig)", t_dumps, 1000 * t_dumps / n, t_dumps / t_ox),
+            ("kg build end to end", t_build, 1000 * t_build / n, t_build / t_ox),
+        ],
+    ), out
 
 
 def bench_queries(out: Path, n: int) -> str:
@@ -98,9 +107,12 @@ def bench_queries(out: Path, n: int) -> str:
     from kg.store.oxigraph import OxigraphStore
 
     queries = {
-        "top mentioned entities": "SELECT ?e (COUNT(?a) AS ?n) WHERE { ?a schema:mentions ?e } GROUP BY ?e ORDER BY DESC(?n) LIMIT 10",
-        "articles mentioning a person": "SELECT ?a WHERE { ?a schema:mentions ?e . ?e a schema:Person ; schema:name ?n FILTER(STRSTARTS(?n, \"A\")) }",
-        "headlines by date": "SELECT ?h ?d WHERE { ?a schema:headline ?h ; schema:datePublished ?d } ORDER BY DESC(?d) LIMIT 20",
+        "top mentioned entities": "SELECT ?e (COUNT(?a) AS ?n) WHERE { ?a schema:mentions ?e }"
+        " GROUP BY ?e ORDER BY DESC(?n) LIMIT 10",
+        "articles mentioning a person": "SELECT ?a WHERE { ?a schema:mentions ?e . ?e a schema:Person ;"
+        ' schema:name ?n FILTER(STRSTARTS(?n, "A")) }',
+        "headlines by date": "SELECT ?h ?d WHERE { ?a schema:headline ?h ; schema:datePublished ?d }"
+        " ORDER BY DESC(?d) LIMIT 20",
     }
     prefix = "PREFIX schema: <http://schema.org/>\n"
     store = OxigraphStore(out / "store")
@@ -113,9 +125,11 @@ def bench_queries(out: Path, n: int) -> str:
         t_ox, _ = _timed(lambda q=q: list(raw.query(prefix + q, use_default_graph_as_union=True)), repeat=3)
         t_kg, _ = _timed(lambda q=q: run_query(store, prefix + q, settings), repeat=3)
         t_rdflib, _ = _timed(lambda q=q: list(dataset.query(prefix + q)))
-        rows += [(f"{name}: pyoxigraph (baseline)", t_ox, 1000 * t_ox / n, 1.0),
-                 (f"{name}: kg run_query", t_kg, 1000 * t_kg / n, t_kg / t_ox),
-                 (f"{name}: rdflib in memory", t_rdflib, 1000 * t_rdflib / n, t_rdflib / t_ox)]
+        rows += [
+            (f"{name}: pyoxigraph (baseline)", t_ox, 1000 * t_ox / n, 1.0),
+            (f"{name}: kg run_query", t_kg, 1000 * t_kg / n, t_kg / t_ox),
+            (f"{name}: rdflib in memory", t_rdflib, 1000 * t_rdflib / n, t_rdflib / t_ox),
+        ]
     return _table("SPARQL", rows)
 
 
@@ -126,8 +140,10 @@ def main() -> None:
     n = args.articles
     raw = Path(tempfile.mkdtemp(prefix="kg-bench-raw-"))
     generate(n, raw)
-    print(f"kg bench: {n} generated articles; {platform.platform()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print(
+        f"kg bench: {n} generated articles; {platform.platform()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     print(bench_extraction(raw, n))
     table, out = bench_build(raw, n)
     print(table)

@@ -18,9 +18,9 @@ from rdflib import URIRef
 
 import kg
 from kg.dumps import DUMP_FILES, VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
+from kg.extract.authority import AuthorityError, load_authority
 from kg.extract.entities import SpacyExtractor
 from kg.extract.metadata import ArticleMetadata, MetadataError, extract_metadata
-from kg.extract.authority import AuthorityError, load_authority
 from kg.extract.resolve import Entity, Resolution, resolve_corpus
 from kg.extract.salience import salient
 from kg.iris import Minter, key_for_file
@@ -136,23 +136,34 @@ def map_graph(
         source = minter.source(article.source.name)
         linked = resolution.mentions.get(article.key, [])
         mentioned = sorted({iri_of(m.entity) for m in linked})
-        about = [
-            iri_of(eid)
-            for eid in salient(linked, article.meta.headline, lambda e: resolution.entity(e).names())
-        ]
+        about = [iri_of(eid) for eid in salient(linked, article.meta.headline, lambda e: resolution.entity(e).names())]
         authors = [_iri(minter, resolution.find("person", name)) for name in article.meta.authors]
         publisher = (
             _iri(minter, resolution.find("organization", article.meta.publisher)) if article.meta.publisher else None
         )
         triples = article_triples(
-            minter, article.key, article.meta, source=source, build=build, language=language,
-            authors=authors, publisher=publisher, mentioned=mentioned, about=about,
+            minter,
+            article.key,
+            article.meta,
+            source=source,
+            build=build,
+            language=language,
+            authors=authors,
+            publisher=publisher,
+            mentioned=mentioned,
+            about=about,
         )
         triples += source_triples(source, article.source)
         for m in linked:
             triples += mention_triples(
-                minter, article.key, article.meta.body, m.start, m.end, iri_of(m.entity),
-                build=build, extractor=extractor.iri,
+                minter,
+                article.key,
+                article.meta.body,
+                m.start,
+                m.end,
+                iri_of(m.entity),
+                build=build,
+                extractor=extractor.iri,
             )
         out.extend((t, graph) for t in triples)
     entity_graph = minter.entity_graph()
@@ -223,8 +234,15 @@ def build(settings: Settings, extractor: SpacyExtractor | None = None) -> BuildR
     extractor_agent = Agent(minter.agent(f"spacy-{extractor.model}"), extractor.name, extractor_version)
     ended = clock()
     mapped = map_graph(
-        minter, articles, resolution, build=build_iri, software=software,
-        extractor=extractor_agent, started=started, ended=ended, language=settings.language,
+        minter,
+        articles,
+        resolution,
+        build=build_iri,
+        software=software,
+        extractor=extractor_agent,
+        started=started,
+        ended=ended,
+        language=settings.language,
     )
     quads = list(quads_to_ox((s, p, o, g) for (s, p, o), g in mapped))
 
@@ -237,7 +255,8 @@ def build(settings: Settings, extractor: SpacyExtractor | None = None) -> BuildR
         void_quads = list(quads_to_ox((s, p, o, minter.void_graph()) for s, p, o in void))
         void_ttl = ox.serialize(
             [ox.Triple(q.subject, q.predicate, q.object) for q in void_quads],
-            format=ox.RdfFormat.TURTLE, prefixes=dict(_void_prefixes()),
+            format=ox.RdfFormat.TURTLE,
+            prefixes=dict(_void_prefixes()),
         )
         (staging / VOID_FILE).write_bytes(void_ttl or b"")
         write_checksums(staging, [*DUMP_FILES, VOID_FILE])
@@ -247,9 +266,14 @@ def build(settings: Settings, extractor: SpacyExtractor | None = None) -> BuildR
         del store
         gc.collect()
         result = BuildResult(
-            out_dir=out_dir, build_iri=str(build_iri), articles=len(articles),
-            entities=len(resolution.entities), mentions=sum(len(v) for v in resolution.mentions.values()),
-            quads=len(quads), dumps=dumps, problems=problems,
+            out_dir=out_dir,
+            build_iri=str(build_iri),
+            articles=len(articles),
+            entities=len(resolution.entities),
+            mentions=sum(len(v) for v in resolution.mentions.values()),
+            quads=len(quads),
+            dumps=dumps,
+            problems=problems,
         )
         _write_manifest(staging / MANIFEST_FILE, result, ended, settings)
         staging.chmod(0o755)

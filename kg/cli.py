@@ -13,7 +13,10 @@ import kg
 from kg.settings import Settings, SettingsError, load_settings
 
 _OUT_OPTION = click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Build folder to work on [default: out/ or setting out_dir].",
 )
 
@@ -28,8 +31,12 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(kg.__version__, prog_name="kg")
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Settings file [default: ./kg.toml if present].")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Settings file [default: ./kg.toml if present].",
+)
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None) -> None:
     """Turn news articles into a validated, published linked-data knowledge graph."""
@@ -40,8 +47,13 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 
 
 @cli.command("build")
-@click.option("--raw", "raw_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder of raw article files [default: raw/].")
+@click.option(
+    "--raw",
+    "raw_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of raw article files [default: raw/].",
+)
 @_OUT_OPTION
 @click.option("--base-iri", default=None, help="Base IRI of every minted resource.")
 @click.pass_context
@@ -68,16 +80,30 @@ def build_command(ctx: click.Context, raw_dir: Path | None, out_dir: Path | None
 
 @cli.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--shapes", "shapes_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder of SHACL shapes [default: shapes/].")
-@click.option("--ontology", "ontology_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder of ontology files [default: ontology/].")
+@click.option(
+    "--shapes",
+    "shapes_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of SHACL shapes [default: shapes/].",
+)
+@click.option(
+    "--ontology",
+    "ontology_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of ontology files [default: ontology/].",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "turtle"]), default="text", show_default=True)
 @_OUT_OPTION
 @click.pass_context
 def validate_command(
-    ctx: click.Context, paths: tuple[Path, ...], shapes_dir: Path | None, ontology_dir: Path | None,
-    fmt: str, out_dir: Path | None,
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    shapes_dir: Path | None,
+    ontology_dir: Path | None,
+    fmt: str,
+    out_dir: Path | None,
 ) -> None:
     """Check graphs against the SHACL shapes. Exit 0 conforms, 1 violations, 2 bad input.
 
@@ -109,10 +135,21 @@ def validate_command(
 
 @cli.command("query")
 @click.argument("query", required=False)
-@click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"), default=None,
-              help="Read the query from a file ('-' for standard input).")
-@click.option("--format", "fmt", default="table", show_default=True,
-              type=click.Choice(["table", "json", "xml", "csv", "tsv", "turtle", "ntriples", "jsonld"]))
+@click.option(
+    "-f",
+    "--file",
+    "query_file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="Read the query from a file ('-' for standard input).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    type=click.Choice(["table", "json", "xml", "csv", "tsv", "turtle", "ntriples", "jsonld"]),
+)
 @_OUT_OPTION
 @click.pass_context
 def query_command(ctx: click.Context, query: str | None, query_file: Any, fmt: str, out_dir: Path | None) -> None:
@@ -155,14 +192,24 @@ def query_command(ctx: click.Context, query: str | None, query_file: Any, fmt: s
 @click.option("--host", default=None, help="Interface to listen on [default: 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [default: 8000].")
 @click.option("--base-iri", default=None, help="Base IRI the build was made with.")
-@click.option("--get", "get_path", default=None, metavar="PATH",
-              help="Print the response to one GET of PATH and exit, without a server.")
+@click.option(
+    "--get",
+    "get_path",
+    default=None,
+    metavar="PATH",
+    help="Print the response to one GET of PATH and exit, without a server.",
+)
 @click.option("--accept", default="text/html", show_default=True, help="Accept header for --get.")
 @_OUT_OPTION
 @click.pass_context
 def serve_command(
-    ctx: click.Context, host: str | None, port: int | None, base_iri: str | None,
-    get_path: str | None, accept: str, out_dir: Path | None,
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    base_iri: str | None,
+    get_path: str | None,
+    accept: str,
+    out_dir: Path | None,
 ) -> None:
     """Serve pages, content negotiation, SPARQL and dumps with a production WSGI server."""
     from kg.web.server import get, serve
@@ -186,8 +233,9 @@ def serve_command(
 @cli.command("eval")
 @click.argument("gold", type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--baseline/--no-baseline", default=False,
-              help="Also score the bare spaCy model on the gold texts, for comparison.")
+@click.option(
+    "--baseline/--no-baseline", default=False, help="Also score the bare spaCy model on the gold texts, for comparison."
+)
 @_OUT_OPTION
 @click.pass_context
 def eval_command(ctx: click.Context, gold: Path, fmt: str, baseline: bool, out_dir: Path | None) -> None:

@@ -114,10 +114,16 @@ def void_triples(
         (dataset, RDF.type, VOID.Dataset),
         (dataset, RDF.type, DCAT.Dataset),
         (dataset, DCTERMS.title, Literal(title, lang="en")),
-        (dataset, DCTERMS.description, Literal(
-            "News articles as schema.org NewsArticles with the people, organisations, places and "
-            "events they mention, W3C Web Annotation evidence for each mention and PROV-O "
-            "provenance for every statement.", lang="en")),
+        (
+            dataset,
+            DCTERMS.description,
+            Literal(
+                "News articles as schema.org NewsArticles with the people, organisations, places and "
+                "events they mention, W3C Web Annotation evidence for each mention and PROV-O "
+                "provenance for every statement.",
+                lang="en",
+            ),
+        ),
         (dataset, DCTERMS.license, license_ref),
         (dataset, DCTERMS.modified, stamp),
         (dataset, VOID.triples, Literal(len(union), datatype=XSD.integer)),

@@ -29,7 +29,9 @@ ITSRDF = Namespace("http://www.w3.org/2005/11/its/rdf#")
 KIND_OF_TYPE = {
     **{name: SCHEMA_TYPE_OF_KIND[kind] for name, kind in KIND_OF_SCHEMA_TYPE.items()},
     # DBpedia ontology names used by NIF gold collections
-    "Organisation": "Organization", "Company": "Organization", "Location": "Place",
+    "Organisation": "Organization",
+    "Company": "Organization",
+    "Location": "Place",
     "PopulatedPlace": "Place",
 }
 
@@ -65,6 +67,7 @@ class Document:
 
 # --- reading gold -------------------------------------------------------------------------
 
+
 def _type_of(name: str) -> str | None:
     local = name.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
     return KIND_OF_TYPE.get(local)
@@ -95,13 +98,13 @@ def _nif_documents(path: Path) -> list[Document]:
     except Exception as exc:  # rdflib raises many parser exception types
         raise GoldError(f"{path}: {exc}") from exc
     docs: dict[URIRef, Document] = {}
-    for context in graph.subjects(RDF.type, NIF.Context):
-        text = graph.value(context, NIF.isString)
+    for node in graph.subjects(RDF.type, NIF.Context):
+        text = graph.value(node, NIF.isString)
         if text is not None:
-            docs[context] = Document(id=str(context), text=str(text))  # type: ignore[index]
+            docs[URIRef(str(node))] = Document(id=str(node), text=str(text))
     for phrase in graph.subjects(NIF.referenceContext, None):
         context = graph.value(phrase, NIF.referenceContext)
-        if context not in docs:
+        if not isinstance(context, URIRef) or context not in docs:
             continue
         classes = [_type_of(str(c)) for c in graph.objects(phrase, ITSRDF.taClassRef)]
         kind = next((c for c in classes if c), None)
@@ -110,7 +113,7 @@ def _nif_documents(path: Path) -> list[Document]:
         if kind is None or begin is None or end is None:
             continue
         entity = str(ident) if ident is not None else f"{context}#{begin}"
-        docs[context].spans.append(Span(int(begin), int(end), kind, entity))  # type: ignore[index]
+        docs[context].spans.append(Span(int(str(begin)), int(str(end)), kind, entity))
     return list(docs.values())
 
 
@@ -166,6 +169,7 @@ def predictions_from_store(store: Any) -> list[Document]:
 
 # --- scoring -------------------------------------------------------------------------------
 
+
 @dataclass
 class Counts:
     """True positives, false positives, false negatives."""
@@ -191,8 +195,14 @@ class Counts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, float | int]:
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": round(self.precision, 4),
-                "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
 
 
 def _overlaps(a: Span, b: Span) -> bool:
@@ -270,7 +280,8 @@ class Evaluation:
             "entity_f1_macro": round(self.macro_entity_f1, 4),
             "entity_f1_per_document": {k: round(v, 4) for k, v in sorted(self.entity_f1_per_document.items())},
             "merge": {
-                "gold_pairs": self.merge_pairs, "correct": self.merge_correct,
+                "gold_pairs": self.merge_pairs,
+                "correct": self.merge_correct,
                 "accuracy": round(self.merge_accuracy, 4),
                 "predicted_pairs": self.merge_predicted_pairs,
                 "predicted_correct": self.merge_predicted_correct,
@@ -309,8 +320,13 @@ def evaluate(gold_docs: Iterable[Document], predicted: Iterable[Document]) -> Ev
             pairs = _match_mentions(gold.spans, pred.spans, is_exact)
             for t in TYPES:
                 tp = sum(1 for g, _ in pairs if g.type == t)
-                table[t].add(Counts(tp, sum(1 for s in pred.spans if s.type == t) - tp,
-                                    sum(1 for s in gold.spans if s.type == t) - tp))
+                table[t].add(
+                    Counts(
+                        tp,
+                        sum(1 for s in pred.spans if s.type == t) - tp,
+                        sum(1 for s in gold.spans if s.type == t) - tp,
+                    )
+                )
         matched = _match_entities(gold, pred)
         doc_counts = Counts()
         gold_entities, pred_entities = gold.entities(), pred.entities()
@@ -325,26 +341,32 @@ def evaluate(gold_docs: Iterable[Document], predicted: Iterable[Document]) -> Ev
         inverse = {p: g for g, p in matched.items()}
         links += [(gold.id, gkey, matched.get(gkey)) for gkey in gold_entities if "#" not in gkey]
         predicted_links += [(gold.id, pkey, inverse.get(pkey)) for pkey in pred_entities]
-    pairs = correct = 0
+    gold_pairs = correct = 0
     by_key: dict[str, list[str | None]] = defaultdict(list)
-    for _doc, gkey, pkey in links:
-        by_key[gkey].append(pkey)
+    for _doc, gold_key, pred_key in links:
+        by_key[gold_key].append(pred_key)
     for preds in by_key.values():
         for a, b in combinations(preds, 2):
-            pairs += 1
+            gold_pairs += 1
             correct += a is not None and a == b
     pred_pairs = pred_correct = 0
     by_pred: dict[str, list[str | None]] = defaultdict(list)
-    for _doc, pkey, gkey in predicted_links:
-        by_pred[pkey].append(gkey)
+    for _doc, pred_entity, gold_entity in predicted_links:
+        by_pred[str(pred_entity)].append(gold_entity)
     for golds in by_pred.values():
-        for a, b in combinations(golds, 2):
+        for first, second in combinations(golds, 2):
             pred_pairs += 1
-            pred_correct += a is not None and a == b and "#" not in a
+            pred_correct += first is not None and first == second and "#" not in first
     return Evaluation(
-        documents=documents, mentions_exact=_by_type(exact), mentions_overlap=_by_type(overlap),
-        entities=_by_type(entities), entity_f1_per_document=per_doc, merge_pairs=pairs,
-        merge_correct=correct, merge_predicted_pairs=pred_pairs, merge_predicted_correct=pred_correct,
+        documents=documents,
+        mentions_exact=_by_type(exact),
+        mentions_overlap=_by_type(overlap),
+        entities=_by_type(entities),
+        entity_f1_per_document=per_doc,
+        merge_pairs=gold_pairs,
+        merge_correct=correct,
+        merge_predicted_pairs=pred_pairs,
+        merge_predicted_correct=pred_correct,
         unmatched_gold=unmatched,
     )
 
@@ -352,20 +374,26 @@ def evaluate(gold_docs: Iterable[Document], predicted: Iterable[Document]) -> Ev
 def format_text(evaluation: Evaluation, title: str = "kg") -> str:
     """A readable report: one table per measure, rows by type."""
     lines = [f"{title}: {evaluation.documents} documents"]
-    for name, table in (("mentions, exact span", evaluation.mentions_exact),
-                        ("mentions, overlapping span", evaluation.mentions_overlap),
-                        ("entities per article", evaluation.entities)):
+    for name, table in (
+        ("mentions, exact span", evaluation.mentions_exact),
+        ("mentions, overlapping span", evaluation.mentions_overlap),
+        ("entities per article", evaluation.entities),
+    ):
         lines.append(f"\n{name}")
         lines.append(f"  {'type':<13}{'P':>7}{'R':>7}{'F1':>7}{'tp':>6}{'fp':>6}{'fn':>6}")
         for t, c in table.items():
             lines.append(f"  {t:<13}{c.precision:>7.3f}{c.recall:>7.3f}{c.f1:>7.3f}{c.tp:>6}{c.fp:>6}{c.fn:>6}")
     per_doc = evaluation.entity_f1_per_document
-    lines.append(f"\nentity-set F1 per article: macro {evaluation.macro_entity_f1:.3f}, "
-                 f"min {min(per_doc.values(), default=0):.3f}, max {max(per_doc.values(), default=0):.3f}")
-    lines.append(f"cross-article merges: {evaluation.merge_correct}/{evaluation.merge_pairs} gold pairs "
-                 f"joined (accuracy {evaluation.merge_accuracy:.3f}); "
-                 f"{evaluation.merge_predicted_correct}/{evaluation.merge_predicted_pairs} predicted pairs "
-                 f"right (precision {evaluation.merge_precision:.3f})")
+    lines.append(
+        f"\nentity-set F1 per article: macro {evaluation.macro_entity_f1:.3f}, "
+        f"min {min(per_doc.values(), default=0):.3f}, max {max(per_doc.values(), default=0):.3f}"
+    )
+    lines.append(
+        f"cross-article merges: {evaluation.merge_correct}/{evaluation.merge_pairs} gold pairs "
+        f"joined (accuracy {evaluation.merge_accuracy:.3f}); "
+        f"{evaluation.merge_predicted_correct}/{evaluation.merge_predicted_pairs} predicted pairs "
+        f"right (precision {evaluation.merge_precision:.3f})"
+    )
     if evaluation.unmatched_gold:
         lines.append(f"gold documents with no article in the build: {', '.join(evaluation.unmatched_gold)}")
     return "\n".join(lines) + "\n"
@@ -374,8 +402,14 @@ def format_text(evaluation: Evaluation, title: str = "kg") -> str:
 def raw_model_predictions(gold_docs: Sequence[Document], nlp: Any) -> list[Document]:
     """The bare spaCy model on the gold texts: its spans as they come, one entity per
     distinct surface text and type in a document (the baseline kg must beat)."""
-    labels = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place",
-              "FAC": "Place", "EVENT": "Event"}
+    labels = {
+        "PERSON": "Person",
+        "ORG": "Organization",
+        "GPE": "Place",
+        "LOC": "Place",
+        "FAC": "Place",
+        "EVENT": "Event",
+    }
     docs = []
     for gold, parsed in zip(gold_docs, nlp.pipe([d.text for d in gold_docs]), strict=True):
         doc = Document(id=gold.id, text=gold.text)

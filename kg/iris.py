@@ -49,9 +49,7 @@ class Minter:
 
     def __post_init__(self) -> None:
         if not re.match(r"^https?://[^\s<>\"{}|\\^`]+/$", self.base):
-            raise ValueError(
-                f"base IRI must be an absolute http(s) IRI ending in '/': {self.base!r}"
-            )
+            raise ValueError(f"base IRI must be an absolute http(s) IRI ending in '/': {self.base!r}")
 
     def _iri(self, path: str) -> URIRef:
         return URIRef(self.base + path)
@@ -119,4 +117,4 @@ class Minter:
 
     def path_of(self, iri: str) -> str | None:
         """The local path ('article/x') of an IRI under this base, or None."""
-        return iri[len(self.base):] if iri.startswith(self.base) else None
+        return iri[len(self.base) :] if iri.startswith(self.base) else None

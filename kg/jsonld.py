@@ -26,7 +26,7 @@ class _Compactor:
         if found is None:
             found = iri
             for prefix, namespace in self.prefixes:
-                local = iri[len(namespace):]
+                local = iri[len(namespace) :]
                 if iri.startswith(namespace) and local and not local.startswith("/") and ":" not in local:
                     found = f"{prefix}:{local}"
                     break

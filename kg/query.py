@@ -70,9 +70,7 @@ def check_policy(sparql: str, settings: Settings) -> None:
     code = strip_literals(sparql)
     update = _UPDATE_RE.search(code)
     if update:
-        raise QueryError(
-            403, f"this endpoint is read-only: SPARQL Update ({update.group(0).upper()}) is refused"
-        )
+        raise QueryError(403, f"this endpoint is read-only: SPARQL Update ({update.group(0).upper()}) is refused")
     if not settings.allow_service and _SERVICE_RE.search(code):
         raise QueryError(403, "SERVICE (federated query) is disabled on this endpoint")
 
@@ -126,6 +124,7 @@ def run_query(
 
 
 # --- SPARQL results serialisations -------------------------------------------------------
+
 
 def _term_json(term: Any) -> dict[str, str]:
     if isinstance(term, ox.NamedNode):

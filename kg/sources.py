@@ -52,7 +52,7 @@ def find_raw_files(raw_dir: Path) -> list[Path]:
 def decode(data: bytes) -> tuple[str, str]:
     """Decode bytes as UTF-8 (with or without BOM), else CP1252; return (text, encoding)."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16"
     try:

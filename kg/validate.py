@@ -152,8 +152,13 @@ def _str(node: Node | None) -> str | None:
 def validate(data: Graph, shapes: Graph, ontology: Graph) -> ValidationOutcome:
     """Run pySHACL; subclass facts of the ontology make class targets reach subclasses."""
     _conforms, report, _text = pyshacl_validate(
-        data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True,
-        allow_warnings=True, allow_infos=True,
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        allow_infos=True,
     )
     assert isinstance(report, Graph)
     results = []
@@ -162,15 +167,17 @@ def validate(data: Graph, shapes: Graph, ontology: Graph) -> ValidationOutcome:
         name = str(severity).rsplit("#", 1)[-1] if severity else "Violation"
         messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
         path = report.value(result, SH.resultPath)
-        results.append(ValidationResult(
-            focus=str(report.value(result, SH.focusNode)),
-            path=str(path) if isinstance(path, URIRef) else None,
-            severity=name,
-            message=messages[0] if messages else "",
-            shape=str(report.value(result, SH.sourceShape)),
-            constraint=str(report.value(result, SH.sourceConstraintComponent)),
-            value=_str(report.value(result, SH.value)),
-        ))
+        results.append(
+            ValidationResult(
+                focus=str(report.value(result, SH.focusNode)),
+                path=str(path) if isinstance(path, URIRef) else None,
+                severity=name,
+                message=messages[0] if messages else "",
+                shape=str(report.value(result, SH.sourceShape)),
+                constraint=str(report.value(result, SH.sourceConstraintComponent)),
+                value=_str(report.value(result, SH.value)),
+            )
+        )
     results.sort(key=lambda r: (_SEVERITY_ORDER.get(r.severity, 9), r.focus, r.path or "", r.message))
     for prefix, namespace in PREFIXES.items():
         report.bind(prefix, namespace, override=True, replace=True)
@@ -196,7 +203,7 @@ def _short(iri: str | None) -> str:
         return ""
     for prefix, namespace in PREFIXES.items():
         if iri.startswith(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
+            return f"{prefix}:{iri[len(namespace) :]}"
     return iri
 
 

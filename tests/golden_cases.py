@@ -16,8 +16,16 @@ from kg.namespaces import PROV, RDF, SCHEMA
 GOLDEN = Path(__file__).resolve().parent / "golden"
 #: Predicates of an article that are metadata (not entity mentions or provenance).
 ARTICLE_PREDICATES = {
-    RDF.type, SCHEMA.headline, SCHEMA.datePublished, SCHEMA.dateline, SCHEMA.wordCount,
-    SCHEMA.inLanguage, SCHEMA.identifier, SCHEMA.author, SCHEMA.publisher, SCHEMA.image,
+    RDF.type,
+    SCHEMA.headline,
+    SCHEMA.datePublished,
+    SCHEMA.dateline,
+    SCHEMA.wordCount,
+    SCHEMA.inLanguage,
+    SCHEMA.identifier,
+    SCHEMA.author,
+    SCHEMA.publisher,
+    SCHEMA.image,
     PROV.wasDerivedFrom,
 }
 

@@ -61,8 +61,12 @@ def test_build_times_come_from_source_date_epoch(built: Path) -> None:
 def test_dumps_parse_with_a_second_parser_to_the_same_graph(built: Path) -> None:
     """pyoxigraph reads what kg wrote; rdflib reads it too; all four dumps agree."""
     reference = Graph().parse(built / "kg.nt", format="nt")
-    ox_formats = {"kg.ttl": ox.RdfFormat.TURTLE, "kg.nt": ox.RdfFormat.N_TRIPLES,
-                  "kg.jsonld": ox.RdfFormat.JSON_LD, "kg.trig": ox.RdfFormat.TRIG}
+    ox_formats = {
+        "kg.ttl": ox.RdfFormat.TURTLE,
+        "kg.nt": ox.RdfFormat.N_TRIPLES,
+        "kg.jsonld": ox.RdfFormat.JSON_LD,
+        "kg.trig": ox.RdfFormat.TRIG,
+    }
     for name, fmt in ox_formats.items():
         quads = list(ox.parse(path=str(built / name), format=fmt))
         triples = {(q.subject, q.predicate, q.object) for q in quads}
@@ -88,14 +92,18 @@ def test_trig_keeps_one_named_graph_per_article(built: Path) -> None:
     }
 
 
-@pytest.mark.skipif(shutil.which("rapper") is None and not os.environ.get("CI"),
-                    reason="needs rapper (Debian raptor2-utils); .ci/run installs it")
+@pytest.mark.skipif(
+    shutil.which("rapper") is None and not os.environ.get("CI"),
+    reason="needs rapper (Debian raptor2-utils); .ci/run installs it",
+)
 def test_rapper_reads_turtle_and_ntriples_to_the_same_count(built: Path) -> None:
     counts = {}
     for name, syntax in (("kg.ttl", "turtle"), ("kg.nt", "ntriples")):
         run = subprocess.run(
             ["rapper", "-i", syntax, "-c", str(built / name)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         counts[name] = int(run.stderr.split("returned")[1].split()[0])
     assert counts["kg.ttl"] == counts["kg.nt"] == len((built / "kg.nt").read_bytes().splitlines())
@@ -203,8 +211,10 @@ def test_rebuild_replaces_out_and_leaves_no_staging(tmp_path: Path, extractor: S
 
 def test_store_answers_sparql(built: Path) -> None:
     store = ox.Store.read_only(str(built / "store"))
-    rows = list(store.query(
-        "SELECT ?h WHERE { ?a a <http://schema.org/NewsArticle> ; <http://schema.org/headline> ?h }",
-        use_default_graph_as_union=True,
-    ))
+    rows = list(
+        store.query(
+            "SELECT ?h WHERE { ?a a <http://schema.org/NewsArticle> ; <http://schema.org/headline> ?h }",
+            use_default_graph_as_union=True,
+        )
+    )
     assert len(rows) == 2

@@ -20,8 +20,12 @@ ARTICLE_000 = "http://127.0.0.1:8000/article/000_45883e71d61e1347"
 def kg(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "SOURCE_DATE_EPOCH": SEED_EPOCH, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "kg.cli", *args], cwd=cwd, env=full_env,
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "kg.cli", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -64,7 +68,7 @@ def test_validate_exit_codes(built: Path, tmp_path: Path) -> None:
     assert "headline" in bad.stdout.lower()
     # a file that does not parse
     garbage = tmp_path / "garbage.ttl"
-    garbage.write_text("@prefix s: <http://schema.org/> .\n<a> s:name \"x\" ;\n  s:oops .\n", encoding="utf-8")
+    garbage.write_text('@prefix s: <http://schema.org/> .\n<a> s:name "x" ;\n  s:oops .\n', encoding="utf-8")
     unreadable = kg("validate", str(garbage))
     assert unreadable.returncode == 2
     assert "garbage.ttl" in unreadable.stderr

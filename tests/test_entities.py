@@ -16,15 +16,19 @@ def _clean(body: str, *spans: tuple[str, str]) -> list[tuple[str, str]]:
 
 def test_trims_determiners_possessives_and_lowercase_tails() -> None:
     body = "He met the Cato Institute's head, Interfax news agency said, after the Cold War days."
-    assert _clean(
-        body, ("the Cato Institute's", "ORG"), ("Interfax news", "GPE"), ("the Cold War days", "EVENT")
-    ) == [("Cato Institute", "organization"), ("Interfax", "organization"), ("Cold War", "event")]
+    assert _clean(body, ("the Cato Institute's", "ORG"), ("Interfax news", "GPE"), ("the Cold War days", "EVENT")) == [
+        ("Cato Institute", "organization"),
+        ("Interfax", "organization"),
+        ("Cold War", "event"),
+    ]
 
 
 def test_titles_are_not_names_and_make_a_person() -> None:
     body = "Sen. Rand Paul met Republican Don Huffines in the U.S."
     assert _clean(body, ("Sen. Rand Paul", "PERSON"), ("Republican Don Huffines", "ORG"), ("U.S.", "GPE")) == [
-        ("Rand Paul", "person"), ("Don Huffines", "person"), ("U.S.", "place"),
+        ("Rand Paul", "person"),
+        ("Don Huffines", "person"),
+        ("U.S.", "place"),
     ]
 
 
@@ -32,7 +36,7 @@ def test_offsets_always_quote_the_body() -> None:
     body = "“Kosachev, Kosachev said”, and the foreign relations committee agreed."
     mentions = clean_mentions(body, [(1, 19, "PERSON"), (35, 64, "ORG"), (0, 3, "DATE")])
     assert [(m.text, m.start, m.end) for m in mentions] == [("Kosachev", 1, 9)]
-    assert all(body[m.start:m.end] == m.text for m in mentions)
+    assert all(body[m.start : m.end] == m.text for m in mentions)
 
 
 def _m(text: str, start: int, kind: str = "person") -> Mention:
@@ -72,8 +76,10 @@ def test_same_entity_across_articles_is_one_id_with_aliases() -> None:
 
 def test_job_titles_and_events_from_the_text() -> None:
     body = "Sen. Rand Paul praised the Helsinki summit; Mr. Smith did not."
-    spans = [(body.index(t), body.index(t) + len(t), label) for t, label in
-             (("Rand Paul", "PERSON"), ("Helsinki", "GPE"), ("Smith", "PERSON"))]
+    spans = [
+        (body.index(t), body.index(t) + len(t), label)
+        for t, label in (("Rand Paul", "PERSON"), ("Helsinki", "GPE"), ("Smith", "PERSON"))
+    ]
     mentions = clean_mentions(body, spans)
     assert [(m.text, m.kind, m.role) for m in mentions] == [
         ("Rand Paul", "person", "Senator"),
@@ -135,8 +141,12 @@ def test_salience_prefers_headline_and_frequent_entities() -> None:
     from kg.extract.salience import salient
 
     linked = [LinkedMention(i * 500, i * 500 + 4, "Paul", ("person", "rand paul")) for i in range(4)]
-    linked += [LinkedMention(10, 16, "Moscow", ("place", "moscow")), LinkedMention(900, 905, "Texas", ("place", "texas"))]
+    linked += [
+        LinkedMention(10, 16, "Moscow", ("place", "moscow")),
+        LinkedMention(900, 905, "Texas", ("place", "texas")),
+    ]
     names = {("person", "rand paul"): {"Rand Paul"}, ("place", "moscow"): {"Moscow"}, ("place", "texas"): {"Texas"}}
     assert salient(linked, "Rand Paul goes to Moscow", names.__getitem__) == [
-        ("person", "rand paul"), ("place", "moscow"),
+        ("person", "rand paul"),
+        ("place", "moscow"),
     ]

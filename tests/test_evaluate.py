@@ -45,10 +45,14 @@ def test_cross_article_merges() -> None:
 
 
 def test_json_and_nif_gold_read_the_same(tmp_path: Path) -> None:
-    doc = {"id": "d1", "text": TEXT, "entities": [
-        {"key": "Rand_Paul", "type": "Person", "mentions": [{"start": 0, "end": 9, "text": "Rand Paul"}]},
-        {"key": "Moscow", "type": "Place", "mentions": [{"start": 23, "end": 29, "text": "Moscow"}]},
-    ]}
+    doc = {
+        "id": "d1",
+        "text": TEXT,
+        "entities": [
+            {"key": "Rand_Paul", "type": "Person", "mentions": [{"start": 0, "end": 9, "text": "Rand Paul"}]},
+            {"key": "Moscow", "type": "Place", "mentions": [{"start": 23, "end": 29, "text": "Moscow"}]},
+        ],
+    }
     (tmp_path / "d1.json").write_text(json.dumps(doc), encoding="utf-8")
     nif = f"""@prefix nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> .
 @prefix itsrdf: <http://www.w3.org/2005/11/its/rdf#> .

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from click.testing import CliRunner
-
 from kg.cli import cli
 from kg.settings import settings_table
 from tests.conftest import ROOT
@@ -25,7 +23,6 @@ def test_settings_table_matches_code() -> None:
 
 
 def test_every_command_and_option_is_documented() -> None:
-    runner = CliRunner()
     for name, command in cli.commands.items():
         assert f"### `kg {name}" in README, name
         for param in command.params:

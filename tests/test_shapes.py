@@ -70,8 +70,9 @@ def test_seed_build_conforms_with_warnings_only(built: Path, shapes: Graph, onto
     assert "Article has no author" in text
 
 
-def test_removed_headline_is_a_violation_naming_the_file(built: Path, tmp_path: Path, shapes: Graph,
-                                                        ontology: Graph) -> None:
+def test_removed_headline_is_a_violation_naming_the_file(
+    built: Path, tmp_path: Path, shapes: Graph, ontology: Graph
+) -> None:
     lines = (built / "kg.nt").read_text(encoding="utf-8").splitlines()
     kept = [ln for ln in lines if not ln.startswith(f"<{ARTICLE_003}> <http://schema.org/headline>")]
     path = tmp_path / "kg.nt"
@@ -84,7 +85,7 @@ def test_removed_headline_is_a_violation_naming_the_file(built: Path, tmp_path: 
 
 def test_broken_data_file_names_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.ttl"
-    bad.write_text("@prefix s: <http://schema.org/> .\n\n<http://a> s:name \"x\" ;\n  s:oops .\n", encoding="utf-8")
+    bad.write_text('@prefix s: <http://schema.org/> .\n\n<http://a> s:name "x" ;\n  s:oops .\n', encoding="utf-8")
     with pytest.raises(ValidationInputError, match=r"bad\.ttl: line \d+"):
         load_data([bad])
 
@@ -107,7 +108,9 @@ def test_rdfxml_with_doctype_is_refused_before_parsing(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.rdf"
     bomb.write_text(
         '<?xml version="1.0"?>\n<!DOCTYPE rdf [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n'
-        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n', encoding="utf-8")
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ValidationInputError, match="DOCTYPE"):
         load_data([bomb])
 

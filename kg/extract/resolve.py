@@ -253,14 +253,10 @@ def resolve_corpus(
     _describe(entities, per_article, redirect, authority, gazetteer)
 
     mentions = {
-        key: sorted(
-            LinkedMention(m.start, m.end, m.text, redirect.get(eid, eid)) for m, eid in linked
-        )
+        key: sorted(LinkedMention(m.start, m.end, m.text, redirect.get(eid, eid)) for m, eid in linked)
         for key, linked in per_article.items()
     }
-    return Resolution(
-        entities=entities, mentions=mentions, dropped=dropped, redirects=redirect, authority=authority
-    )
+    return Resolution(entities=entities, mentions=mentions, dropped=dropped, redirects=redirect, authority=authority)
 
 
 def _describe(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Protocol, TypeVar
+from typing import Any
 
 #: At most this many entities are what an article is about.
 MAX_ABOUT = 3
@@ -13,23 +12,15 @@ HEADLINE_WEIGHT = 3.0
 LEAD_WEIGHT = 1.0
 LEAD_CHARS = 400
 
-E = TypeVar("E", bound=Hashable)
 
-
-class _Linked(Protocol[E]):  # type: ignore[misc]
-    start: int
-    entity: E
-
-
-def salient(
-    linked: Sequence[_Linked[E]], headline: str, names_of: Callable[[E], Iterable[str]]
-) -> list[E]:
+def salient(linked: Sequence[Any], headline: str, names_of: Callable[[Any], Iterable[str]]) -> list[Any]:
     """Entities with a salience of at least half the top score (and at least 3), most
     salient first: one point a mention, LEAD_WEIGHT more for a mention in the lead,
     HEADLINE_WEIGHT more when one of its names is in the headline."""
-    scores: Counter[E] = Counter()
+    scores: dict[Hashable, float] = {}
     for mention in linked:
-        scores[mention.entity] += 1 + (LEAD_WEIGHT if mention.start < LEAD_CHARS else 0)
+        bonus = LEAD_WEIGHT if mention.start < LEAD_CHARS else 0.0
+        scores[mention.entity] = scores.get(mention.entity, 0.0) + 1 + bonus
     folded = headline.casefold()
     for entity in list(scores):
         if any(len(name) > 2 and name.casefold() in folded for name in names_of(entity)):

@@ -45,6 +45,6 @@ def mention_triples(
         (position, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)),
         (quote, RDF.type, OA.TextQuoteSelector),
         (quote, OA.exact, Literal(body[start:end])),
-        (quote, OA.prefix, Literal(body[max(0, start - CONTEXT_CHARS):start])),
-        (quote, OA.suffix, Literal(body[end:end + CONTEXT_CHARS])),
+        (quote, OA.prefix, Literal(body[max(0, start - CONTEXT_CHARS) : start])),
+        (quote, OA.suffix, Literal(body[end : end + CONTEXT_CHARS])),
     ]

@@ -37,9 +37,7 @@ def article_triples(
         (article, PROV.wasGeneratedBy, build),
     ]
     if meta.date_published is not None:
-        triples.append(
-            (article, SCHEMA.datePublished, Literal(meta.date_published.isoformat(), datatype=XSD.date))
-        )
+        triples.append((article, SCHEMA.datePublished, Literal(meta.date_published.isoformat(), datatype=XSD.date)))
     if meta.dateline:
         triples.append((article, SCHEMA.dateline, Literal(meta.dateline)))
     triples.extend((article, SCHEMA.author, author) for author in authors)

@@ -46,9 +46,7 @@ class OxigraphStore:
             kwargs["named_graphs"] = list(named_graphs)
         return self._store.query(sparql, **kwargs)
 
-    def quads_for(
-        self, subject: ox.NamedNode | None, graph: ox.NamedNode | None = None
-    ) -> Iterator[ox.Quad]:
+    def quads_for(self, subject: ox.NamedNode | None, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
         return self._store.quads_for_pattern(subject, None, None, graph)
 
     def quads_matching(self, subject: ox.NamedNode, predicate: ox.NamedNode) -> Iterator[ox.Quad]:
