@@ -53,10 +53,19 @@ class ValidationOutcome:
         return sum(1 for r in self.results if r.severity == severity)
 
 
-def _line_of(exc: Exception) -> str:
+def _parse_message(exc: Exception, path: Path) -> str:
+    """'line N: reason' from a parser exception, without the parser's echo of the input."""
     text = str(exc)
+    bad_line = re.match(r"Invalid line: (.*)", text, re.S)
+    if bad_line:  # the N-Triples/N-Quads parsers quote the line but do not number it
+        wanted = bad_line.group(1).strip()
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if line.strip() == wanted:
+                return f"line {number}: invalid line {wanted[:80]!r}"
     match = re.search(r"line[: ]+(\d+)", text, re.IGNORECASE)
-    return f"line {match.group(1)}: " if match else ""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not re.match(r"^at line \d+ of", ln.strip())]
+    reason = (lines[0] if lines else text).split(" at ^ in:")[0]
+    return f"line {match.group(1)}: {reason}" if match else reason
 
 
 def _check_safe(path: Path, rdflib_format: str) -> None:
@@ -111,7 +120,7 @@ def _parse_into(graph: Graph, path: Path) -> None:
         else:
             graph.parse(path, format=fmt.rdflib)
     except Exception as exc:  # rdflib's parsers raise many exception types
-        raise ValidationInputError(f"{path}: {_line_of(exc)}{exc}") from exc
+        raise ValidationInputError(f"{path}: {_parse_message(exc, path)}") from exc
 
 
 def load_data(paths: Sequence[Path]) -> Graph:

@@ -128,3 +128,10 @@ def test_all_formats_validate_the_same(built: Path, shapes: Graph, ontology: Gra
         outcome = validate(load_data([built / name]), shapes, ontology)
         results[name] = sorted((r.focus, r.path, r.severity) for r in outcome.results)
     assert len({json.dumps(v) for v in results.values()}) == 1
+
+
+def test_broken_ntriples_names_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.nt"
+    bad.write_text('<http://a> <http://b> "ok" .\n<http://a> <http://b> "broken .\n', encoding="utf-8")
+    with pytest.raises(ValidationInputError, match=r"bad\.nt: line 2: invalid line"):
+        load_data([bad])
