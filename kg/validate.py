@@ -60,8 +60,8 @@ def _parse_message(exc: Exception, path: Path) -> str:
     if bad_line:  # the N-Triples/N-Quads parsers quote the line but do not number it
         wanted = bad_line.group(1).strip()
         for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            if line.strip() == wanted:
-                return f"line {number}: invalid line {wanted[:80]!r}"
+            if wanted and wanted in line:
+                return f"line {number}: invalid line {line.strip()[:80]!r}"
     match = re.search(r"line[: ]+(\d+)", text, re.IGNORECASE)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not re.match(r"^at line \d+ of", ln.strip())]
     reason = (lines[0] if lines else text).split(" at ^ in:")[0]
