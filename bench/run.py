@@ -98,6 +98,36 @@ def bench_build(raw: Path, n: int) -> tuple[str, Path]:
     ), out
 
 
+def bench_validation(out: Path, n: int) -> str:
+    """Article-by-article parallel validation vs one whole-graph pySHACL run (same results)."""
+    from kg.validate import load_data, load_ontology, load_quads, load_shapes, validate, validate_build
+
+    shapes_dir, ontology_dir = Path("shapes"), Path("ontology")
+    shapes, ontology = load_shapes(shapes_dir), load_ontology(ontology_dir)
+    inputs = [out / "kg.trig"]
+    t_whole, whole = _timed(lambda: validate(load_data(inputs), shapes, ontology, engine="pyshacl"))
+    quads = load_quads(inputs)
+    assert quads is not None
+    rows = [("pySHACL, whole graph, 1 process (baseline)", t_whole, 1000 * t_whole / n, 1.0)]
+    for engine in ("pyshacl", "turbo"):
+        for jobs in (1, os.cpu_count() or 1):
+            t, parts = _timed(
+                lambda e=engine, j=jobs: validate_build(quads, shapes_dir, ontology_dir, engine=e, jobs=j)
+            )
+            same = [r.key for r in parts.results] == [r.key for r in whole.results]
+            rows.append(
+                (
+                    f"kg {engine}, by article, {jobs} proc{'s' if jobs > 1 else ''}{'' if same else ' (DIFFERS)'}",
+                    t,
+                    1000 * t / n,
+                    t / t_whole,
+                )
+            )
+    t_turbo, _ = _timed(lambda: validate(load_data(inputs), shapes, ontology, engine="turbo"))
+    rows.append(("pyshacl-turbo, whole graph, 1 process", t_turbo, 1000 * t_turbo / n, t_turbo / t_whole))
+    return _table(f"validation ({n} articles, {len(whole.results)} results, same in every row)", rows)
+
+
 def bench_queries(out: Path, n: int) -> str:
     """Typical news queries: kg.query over the store vs pyoxigraph in process vs rdflib."""
     from rdflib import Dataset
@@ -147,6 +177,7 @@ def main() -> None:
     print(bench_extraction(raw, n))
     table, out = bench_build(raw, n)
     print(table)
+    print(bench_validation(out, n))
     print(bench_queries(out, n))
     print(f"\npeak RSS {_rss_mb():.0f} MB")
     shutil.rmtree(raw)

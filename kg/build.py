@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -65,6 +66,15 @@ class BuildResult:
     quads: int
     dumps: list[DumpFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    validation: dict[str, Any] = field(default_factory=dict)
+
+
+class InvalidBuildError(BuildError):
+    """The new build has SHACL violations; the previous out/ was kept."""
+
+    def __init__(self, message: str, report: str) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass(frozen=True)
@@ -206,8 +216,16 @@ def publish(staging: Path, out_dir: Path) -> None:
         os.rename(staging, out_dir)
 
 
-def build(settings: Settings, extractor: SpacyExtractor | None = None) -> BuildResult:
-    """Build out_dir from raw_dir. Bad files become problems; the rest is published."""
+def build(
+    settings: Settings,
+    extractor: SpacyExtractor | None = None,
+    *,
+    validate: bool = True,
+    allow_invalid: bool = False,
+) -> BuildResult:
+    """Build out_dir from raw_dir. Bad files become problems; the rest is validated and
+    published. A build with SHACL violations is not published (InvalidBuildError) unless
+    allow_invalid; the validation report is written into out/ either way it is published."""
     clock, _fixed = build_times()
     started = clock()
     minter = Minter(settings.base_iri)
@@ -275,6 +293,8 @@ def build(settings: Settings, extractor: SpacyExtractor | None = None) -> BuildR
             dumps=dumps,
             problems=problems,
         )
+        if validate:
+            result.validation = _validate_staging(staging, settings, allow_invalid)
         _write_manifest(staging / MANIFEST_FILE, result, ended, settings)
         staging.chmod(0o755)
         publish(staging, out_dir)
@@ -282,6 +302,34 @@ def build(settings: Settings, extractor: SpacyExtractor | None = None) -> BuildR
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return result
+
+
+VALIDATION_FILES = ("validation.ttl", "validation.json")
+
+
+def _validate_staging(staging: Path, settings: Settings, allow_invalid: bool) -> dict[str, Any]:
+    """Validate the staged build; write validation.ttl and validation.json into it."""
+    from kg.reports import format_json, format_text, format_turtle
+    from kg.validate import run_validation
+
+    outcome = run_validation(
+        [staging / "kg.trig", staging / VOID_FILE], settings.shapes_dir, settings.ontology_dir
+    )
+    (staging / VALIDATION_FILES[0]).write_text(format_turtle(outcome), encoding="utf-8")
+    (staging / VALIDATION_FILES[1]).write_text(format_json(outcome), encoding="utf-8")
+    if not outcome.conforms and not allow_invalid:
+        raise InvalidBuildError(
+            f"the new build has {outcome.count('Violation')} SHACL violation(s); {settings.out_dir} left unchanged "
+            "(use --allow-invalid to publish it anyway)",
+            format_text(outcome),
+        )
+    return {
+        "conforms": outcome.conforms,
+        "violations": outcome.count("Violation"),
+        "warnings": outcome.count("Warning"),
+        "infos": outcome.count("Info"),
+        "engine": outcome.engine,
+    }
 
 
 def _void_prefixes() -> dict[str, str]:
@@ -301,5 +349,6 @@ def _write_manifest(path: Path, result: BuildResult, ended: dt.datetime, setting
         "quads": result.quads,
         "dumps": [d.__dict__ for d in result.dumps],
         "problems": [p.__dict__ for p in result.problems],
+        "validation": result.validation,
     }
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -56,14 +56,21 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 )
 @_OUT_OPTION
 @click.option("--base-iri", default=None, help="Base IRI of every minted resource.")
+@click.option("--allow-invalid", is_flag=True, help="Publish the build even when it has SHACL violations.")
 @click.pass_context
-def build_command(ctx: click.Context, raw_dir: Path | None, out_dir: Path | None, base_iri: str | None) -> None:
-    """Build out/ (dumps, VoID, checksums, store) from the raw article files."""
-    from kg.build import BuildError, build
+def build_command(
+    ctx: click.Context, raw_dir: Path | None, out_dir: Path | None, base_iri: str | None, allow_invalid: bool
+) -> None:
+    """Build out/ (dumps, VoID, checksums, validation report, store) from the raw article files."""
+    from kg.build import BuildError, InvalidBuildError, build
 
     settings = _settings(ctx, raw_dir=raw_dir, out_dir=out_dir, base_iri=base_iri)
     try:
-        result = build(settings)
+        result = build(settings, allow_invalid=allow_invalid)
+    except InvalidBuildError as exc:
+        click.echo(exc.report, err=True, nl=False)
+        click.echo(f"kg build: error: {exc}", err=True)
+        sys.exit(1)
     except (BuildError, ValueError) as exc:
         click.echo(f"kg build: error: {exc}", err=True)
         sys.exit(1)
@@ -73,6 +80,10 @@ def build_command(ctx: click.Context, raw_dir: Path | None, out_dir: Path | None
         f"built {result.articles} articles, {result.entities} entities, {result.mentions} mentions, "
         f"{result.quads} quads into {result.out_dir}/"
     )
+    if result.validation:
+        v = result.validation
+        click.echo(f"validation: {v['violations']} violations, {v['warnings']} warnings, {v['infos']} infos "
+                   f"(report in {result.out_dir}/validation.json)")
     if result.problems:
         click.echo(f"kg build: {len(result.problems)} file(s) could not be built", err=True)
         sys.exit(1)
@@ -80,57 +91,50 @@ def build_command(ctx: click.Context, raw_dir: Path | None, out_dir: Path | None
 
 @cli.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--shapes",
-    "shapes_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder of SHACL shapes [default: shapes/].",
-)
-@click.option(
-    "--ontology",
-    "ontology_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder of ontology files [default: ontology/].",
-)
-@click.option("--format", "fmt", type=click.Choice(["text", "turtle"]), default="text", show_default=True)
+@click.option("--shapes", "shapes_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of SHACL shapes [default: shapes/].")
+@click.option("--ontology", "ontology_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of ontology files [default: ontology/].")
+@click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json", "junit", "github"]), default="text",
+              show_default=True, help="Report format.")
+@click.option("--fail-on", type=click.Choice(["violation", "warning", "info"]), default="violation", show_default=True,
+              help="Lowest severity that makes the exit code 1.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to FILE (atomically) instead of standard output.")
+@click.option("--engine", type=click.Choice(["pyshacl", "turbo"]), default=None,
+              help="SHACL engine [default: turbo when installed, else pyshacl].")
+@click.option("--jobs", type=int, default=0, show_default=True,
+              help="Processes for article-by-article validation of TriG/N-Quads input (0: all cores).")
 @_OUT_OPTION
 @click.pass_context
 def validate_command(
-    ctx: click.Context,
-    paths: tuple[Path, ...],
-    shapes_dir: Path | None,
-    ontology_dir: Path | None,
-    fmt: str,
-    out_dir: Path | None,
+    ctx: click.Context, paths: tuple[Path, ...], shapes_dir: Path | None, ontology_dir: Path | None, fmt: str,
+    fail_on: str, output: Path | None, engine: str | None, jobs: int, out_dir: Path | None,
 ) -> None:
-    """Check graphs against the SHACL shapes. Exit 0 conforms, 1 violations, 2 bad input.
+    """Check graphs against the SHACL shapes. Exit 0 conforms, 1 does not, 2 bad input.
 
-    PATHS are RDF files or folders; the default is the build in --out.
+    PATHS are RDF files or folders; the default is the build in --out. TriG and N-Quads
+    input from kg is validated one article graph at a time, in parallel.
     """
-    from kg.validate import (
-        ValidationInputError,
-        format_text,
-        format_turtle,
-        load_data,
-        load_ontology,
-        load_shapes,
-        validate,
-    )
+    from kg.reports import render
+    from kg.validate import ValidationInputError, run_validation
 
     settings = _settings(ctx, out_dir=out_dir, shapes_dir=shapes_dir, ontology_dir=ontology_dir)
     inputs = list(paths) or [settings.out_dir / "kg.trig", settings.out_dir / "void.ttl"]
     try:
-        data = load_data(inputs)
-        shapes = load_shapes(settings.shapes_dir)
-        ontology = load_ontology(settings.ontology_dir)
+        outcome = run_validation(inputs, settings.shapes_dir, settings.ontology_dir, engine=engine, jobs=jobs)
     except ValidationInputError as exc:
         click.echo(f"kg validate: error: {exc}", err=True)
         sys.exit(2)
-    outcome = validate(data, shapes, ontology)
-    click.echo(format_turtle(outcome) if fmt == "turtle" else format_text(outcome), nl=False)
-    sys.exit(0 if outcome.conforms else 1)
+    report = render(outcome, fmt, fail_on=fail_on, raw_dir=settings.raw_dir)
+    if output is not None:
+        from kg.fileio import write_atomic
+
+        write_atomic(output, report.encode("utf-8"))
+        click.echo(report.splitlines()[0] if fmt == "text" else f"kg validate: report written to {output}", err=True)
+    else:
+        click.echo(report, nl=False)
+    sys.exit(1 if outcome.fails(fail_on) else 0)
 
 
 @cli.command("query")

@@ -38,7 +38,7 @@ def _build(raw: Path, out: Path, extractor: SpacyExtractor, epoch: str | None = 
 
 def test_out_has_every_file(built: Path) -> None:
     names = {p.name for p in built.iterdir()}
-    assert names == {*DUMP_FILES, "void.ttl", "SHA256SUMS", "build.json", "store"}
+    assert names == {*DUMP_FILES, "void.ttl", "SHA256SUMS", "build.json", "store", "validation.ttl", "validation.json"}
 
 
 def test_same_raw_gives_byte_identical_sorted_ntriples(built: Path, tmp_path: Path, extractor: SpacyExtractor) -> None:

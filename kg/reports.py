@@ -1,0 +1,166 @@
+"""Validation reports in the formats each reader wants: text for people, Turtle (the
+standard sh:ValidationReport), stable JSON, JUnit XML for CI dashboards, and GitHub Actions
+annotations pointing at the raw file of each article."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from kg.namespaces import PREFIXES
+from kg.validate import SEVERITIES, ValidationOutcome, ValidationResult, report_graph
+
+FORMATS = ("text", "turtle", "json", "junit", "github")
+#: Version of the JSON report layout (documented in the README); bump on incompatible change.
+JSON_VERSION = 1
+
+
+#: Prefixes for display: the graph's, plus the shapes' own namespace.
+_DISPLAY_PREFIXES = {**PREFIXES, "kgsh": "https://newskg.dev/shapes#"}
+
+
+def _short(iri: str | None) -> str:
+    if iri is None:
+        return ""
+    for prefix, namespace in _DISPLAY_PREFIXES.items():
+        if iri.startswith(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
+
+
+def _summary(outcome: ValidationOutcome) -> str:
+    counts = ", ".join(
+        f"{outcome.count(s)} {s.lower()}{'s' if outcome.count(s) != 1 else ''}" for s in SEVERITIES
+    )
+    verdict = "conforms" if outcome.conforms else "does NOT conform"
+    return f"kg validate: {outcome.triples} triples, {outcome.articles} articles: {verdict} ({counts})"
+
+
+def format_text(outcome: ValidationOutcome) -> str:
+    """A summary line, then results grouped by focus node with article headline and file."""
+    lines = [_summary(outcome)]
+    grouped: dict[str, list[ValidationResult]] = defaultdict(list)
+    for result in outcome.results:
+        grouped[result.focus].append(result)
+    for focus, results in grouped.items():
+        lines.append("")
+        lines.append(focus if results[0].focus_is_iri else "(blank node)")
+        first = results[0]
+        if first.headline is not None or first.file is not None:
+            lines.append(f"  article: {first.headline or '(no headline)'}")
+            lines.append(f"  file: {first.file or '(no source file)'}")
+        for r in results:
+            where = f" [{_short(r.path)}]" if r.path else ""
+            value = f" (value: {r.value})" if r.value and len(r.value) < 80 else ""
+            lines.append(f"  {r.severity.upper()}{where}: {r.message}{value}")
+    return "\n".join(lines) + "\n"
+
+
+def format_turtle(outcome: ValidationOutcome) -> str:
+    """The standard sh:ValidationReport."""
+    return report_graph(outcome).serialize(format="turtle")
+
+
+def format_json(outcome: ValidationOutcome) -> str:
+    """Stable JSON: {"version", "conforms", "counts", "triples", "articles", "results": [...]}."""
+    doc = {
+        "version": JSON_VERSION,
+        "conforms": outcome.conforms,
+        "counts": {s.lower(): outcome.count(s) for s in SEVERITIES},
+        "triples": outcome.triples,
+        "articles": outcome.articles,
+        "engine": outcome.engine,
+        "results": [
+            {
+                "severity": r.severity.lower(),
+                "focus": r.focus,
+                "path": r.path,
+                "message": r.message,
+                "value": r.value,
+                "shape": r.shape if "://" in r.shape else None,
+                "constraint": r.constraint,
+                "article": r.headline,
+                "file": r.file,
+            }
+            for r in outcome.results
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _case_name(r: ValidationResult) -> str:
+    return f"{_short(r.shape) if '://' in r.shape else _short(r.constraint)} {_short(r.path)}".strip()
+
+
+def format_junit(outcome: ValidationOutcome, fail_on: str = "violation") -> str:
+    """JUnit XML: one test case per shape x focus node with results (failing when a result
+    is at least fail_on), plus one case for the graph as a whole."""
+    threshold = SEVERITIES.index(fail_on.capitalize())
+    cases: dict[tuple[str, str], list[ValidationResult]] = defaultdict(list)
+    for r in outcome.results:
+        cases[(_case_name(r), r.focus)].append(r)
+    failures = 0
+    body = []
+    for (shape, focus), results in sorted(cases.items()):
+        failing = [r for r in results if SEVERITIES.index(r.severity) <= threshold]
+        name = f"{results[0].file or focus} {shape}"
+        body.append(f"  <testcase classname={quoteattr('kg.validate.' + (results[0].file or 'graph'))} "
+                    f"name={quoteattr(name)}>")
+        if failing:
+            failures += 1
+            text = "\n".join(f"{r.severity}: {r.message} (focus {r.focus}, path {_short(r.path)})" for r in failing)
+            body.append(f"    <failure message={quoteattr(failing[0].message)} type={quoteattr(failing[0].severity)}>"
+                        f"{escape(text)}</failure>")
+        others = [r for r in results if r not in failing]
+        if others:
+            body.append("    <system-out>" + escape("\n".join(f"{r.severity}: {r.message}" for r in others))
+                        + "</system-out>")
+        body.append("  </testcase>")
+    overall_failed = outcome.fails(fail_on)
+    body.append(f'  <testcase classname="kg.validate" name={quoteattr("graph conforms (fail on " + fail_on + ")")}>')
+    if overall_failed:
+        body.append(f"    <failure message={quoteattr(_summary(outcome))} type=\"NotConforming\"/>")
+    body.append("  </testcase>")
+    failures += overall_failed
+    head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name="kg validate" '
+            f'tests="{len(cases) + 1}" failures="{failures}" errors="0" skipped="0">')
+    return head + "\n" + "\n".join(body) + "\n</testsuite>\n</testsuites>\n"
+
+
+def _gh_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_escape(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(outcome: ValidationOutcome, raw_dir: Path = Path("raw")) -> str:
+    """GitHub Actions workflow commands: ::error/::warning/::notice file=raw/<file>::message."""
+    command = {"Violation": "error", "Warning": "warning", "Info": "notice"}
+    lines = []
+    for r in outcome.results:
+        props = [f"title={_gh_property('kg validate: ' + (_short(r.path) or 'shape'))}"]
+        if r.file:
+            props.insert(0, f"file={_gh_property((raw_dir / r.file).as_posix())}")
+        message = f"{r.message} ({r.focus})"
+        lines.append(f"::{command.get(r.severity, 'error')} {','.join(props)}::{_gh_escape(message)}")
+    lines.append(_summary(outcome))
+    return "\n".join(lines) + "\n"
+
+
+def render(outcome: ValidationOutcome, fmt: str, *, fail_on: str = "violation", raw_dir: Path = Path("raw")) -> str:
+    """The report in one of FORMATS."""
+    if fmt == "text":
+        return format_text(outcome)
+    if fmt == "turtle":
+        return format_turtle(outcome)
+    if fmt == "json":
+        return format_json(outcome)
+    if fmt == "junit":
+        return format_junit(outcome, fail_on)
+    if fmt == "github":
+        return format_github(outcome, raw_dir)
+    raise ValueError(f"unknown report format {fmt!r} (one of {', '.join(FORMATS)})")

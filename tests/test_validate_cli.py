@@ -1,0 +1,194 @@
+"""kg validate in CI: injected faults reported in all five formats, exit codes under
+--fail-on, --output, JUnit read by a JUnit parser, and kg build refusing invalid builds."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kg.build import InvalidBuildError, build
+from kg.settings import Settings
+from tests.conftest import RAW, ROOT, SEED_EPOCH
+
+ART = "http://127.0.0.1:8000/article/003_aa63f568c318a167"
+ANN = "http://127.0.0.1:8000/article/003_aa63f568c318a167/mention/"
+
+
+def kg(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "SOURCE_DATE_EPOCH": SEED_EPOCH},
+    )
+
+
+def _inject(built: Path, tmp_path: Path, fault: str) -> Path:
+    """A copy of the seed build's N-Quads-free N-Triples with one fault injected."""
+    lines = (built / "kg.nt").read_text(encoding="utf-8").splitlines()
+    mention = next(
+        ln.split(" ")[0][1:-1].rsplit("/", 1)[0]
+        for ln in lines
+        if ln.startswith(f"<{ANN}") and "/position> <http://www.w3.org/ns/oa#end>" in ln
+    )
+    if fault == "headline":
+        lines = [ln for ln in lines if not ln.startswith(f"<{ART}> <http://schema.org/headline>")]
+    elif fault == "future-date":
+        lines = [
+            ln.replace('"2018-08-06"', '"2999-08-06"') if ln.startswith(f"<{ART}> <http://schema.org/datePub") else ln
+            for ln in lines
+        ]
+    elif fault == "malformed-date":
+        lines = [
+            ln.replace('"2018-08-06"', '"2018-13-45"') if ln.startswith(f"<{ART}> <http://schema.org/datePub") else ln
+            for ln in lines
+        ]
+    elif fault == "offsets":
+        lines = [
+            re.sub(r'"\d+"', '"99999"', ln)
+            if ln.startswith(f"<{mention}/position> <http://www.w3.org/ns/oa#end>")
+            else ln
+            for ln in lines
+        ]
+    elif fault == "quote":
+        lines = [
+            re.sub(r'"[^"]*"', '"not the text"', ln)
+            if ln.startswith(f"<{mention}/quote> <http://www.w3.org/ns/oa#exact>")
+            else ln
+            for ln in lines
+        ]
+    elif fault == "source":
+        lines = [ln for ln in lines if not ln.startswith(f"<{ART}> <http://www.w3.org/ns/prov#wasDerivedFrom>")]
+    elif fault == "sha256":
+        lines = [ln for ln in lines if "<http://schema.org/sha256>" not in ln or "003_aa63" not in ln]
+    path = tmp_path / f"{fault}.nt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+#: fault -> (focus starts with, path) of the one Violation it must cause
+FAULTS = {
+    "headline": (ART, "http://schema.org/headline"),
+    "future-date": (ART, "http://schema.org/datePublished"),
+    "malformed-date": (ART, "http://schema.org/datePublished"),
+    "offsets": (ANN, "http://www.w3.org/ns/oa#hasTarget"),
+    "quote": (ANN, "http://www.w3.org/ns/oa#hasTarget"),
+    "source": (ART, "http://www.w3.org/ns/prov#wasDerivedFrom"),
+    "sha256": ("http://127.0.0.1:8000/source/003_aa63f568c318a167", "http://schema.org/sha256"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_injected_fault_in_all_five_formats(built: Path, tmp_path: Path, fault: str) -> None:
+    data = _inject(built, tmp_path, fault)
+    focus, path = FAULTS[fault]
+    as_json = kg("validate", str(data), "--format", "json")
+    assert as_json.returncode == 1, as_json.stderr
+    violations = [r for r in json.loads(as_json.stdout)["results"] if r["severity"] == "violation"]
+    assert [(r["focus"].startswith(focus), r["path"]) for r in violations] == [(True, path)]
+    text = kg("validate", str(data))
+    assert text.returncode == 1 and "VIOLATION" in text.stdout
+    assert "003_aa63f568c318a167.txt" in text.stdout or fault == "source"
+    turtle = kg("validate", str(data), "--format", "turtle")
+    from rdflib import Graph
+    from rdflib.namespace import SH
+
+    report = Graph().parse(data=turtle.stdout, format="turtle")
+    assert len(list(report.subjects(SH.resultSeverity, SH.Violation))) == 1
+    junit = kg("validate", str(data), "--format", "junit")
+    assert junit.stdout.count("<failure") == 2  # the shape x focus case and the overall case
+    github = kg("validate", str(data), "--format", "github")
+    errors = [ln for ln in github.stdout.splitlines() if ln.startswith("::error")]
+    assert len(errors) == 1
+    if fault != "source":
+        assert errors[0].startswith("::error file=raw/003_aa63f568c318a167.txt,")
+
+
+def test_junit_reads_with_a_junit_parser(built: Path, tmp_path: Path) -> None:
+    from junitparser import Failure, JUnitXml
+
+    data = _inject(built, tmp_path, "headline")
+    out = tmp_path / "report.xml"
+    run = kg("validate", str(data), "--format", "junit", "--output", str(out))
+    assert run.returncode == 1
+    xml = JUnitXml.fromfile(str(out))
+    cases = [case for suite in xml for case in suite]
+    failed = [case for case in cases if any(isinstance(r, Failure) for r in case.result)]
+    assert len(failed) == 2
+    assert any("Article has no headline" in (r.message or "") for case in failed for r in case.result)
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("violation", 0), ("warning", 1), ("info", 1)])
+def test_fail_on(built: Path, fail_on: str, code: int) -> None:
+    assert kg("validate", "--out", str(built), "--fail-on", fail_on).returncode == code
+
+
+def test_output_file_and_engines_agree(built: Path, tmp_path: Path) -> None:
+    results = {}
+    for engine in ("pyshacl", "turbo"):
+        out = tmp_path / f"{engine}.json"
+        run = kg("validate", "--out", str(built), "--format", "json", "--engine", engine, "--output", str(out))
+        assert run.returncode == 0 and run.stdout == ""
+        doc = json.loads(out.read_text(encoding="utf-8"))
+        assert doc["engine"] == engine
+        results[engine] = [(r["focus"], r["path"], r["severity"], r["message"]) for r in doc["results"]]
+    assert results["pyshacl"] == results["turbo"]
+
+
+def test_unreadable_shapes_exit_2(built: Path, tmp_path: Path) -> None:
+    shapes = tmp_path / "shapes"
+    shutil.copytree(ROOT / "shapes", shapes)
+    (shapes / "broken.ttl").write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\nsh:x sh:y [ .\n", encoding="utf-8")
+    run = kg("validate", "--out", str(built), "--shapes", str(shapes))
+    assert run.returncode == 2
+    assert re.search(r"broken\.ttl: line \d+", run.stderr)
+
+
+def _raw_with_future_article(tmp_path: Path) -> Path:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    (raw / "future.txt").write_text(
+        "A story from the future\n\nAugust 6, 2999\n\nMOSCOW — Nothing yet.\n", encoding="utf-8"
+    )
+    return raw
+
+
+def test_build_refuses_an_invalid_build_and_keeps_the_old_one(built: Path, tmp_path: Path, extractor: object) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(built, out)
+    before = (out / "kg.nt").read_bytes()
+    raw = _raw_with_future_article(tmp_path)
+    with pytest.raises(InvalidBuildError, match="1 SHACL violation") as refused:
+        build(Settings(raw_dir=raw, out_dir=out), extractor=extractor)  # type: ignore[arg-type]
+    assert "is in the future" in refused.value.report
+    assert (out / "kg.nt").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "raw"]
+
+
+def test_build_allow_invalid_publishes_with_the_report(tmp_path: Path, extractor: object) -> None:
+    raw = _raw_with_future_article(tmp_path)
+    result = build(
+        Settings(raw_dir=raw, out_dir=tmp_path / "out"),
+        extractor=extractor,  # type: ignore[arg-type]
+        allow_invalid=True,
+    )
+    assert result.validation["violations"] == 1
+    report = json.loads((tmp_path / "out" / "validation.json").read_text(encoding="utf-8"))
+    assert report["conforms"] is False
+    assert report["results"][0]["file"] == "future.txt"
+
+
+def test_ci_examples_exist_and_run_kg_validate() -> None:
+    workflow = (ROOT / "examples" / "github-actions-validate.yml").read_text(encoding="utf-8")
+    assert "kg validate --format github" in workflow
+    hook = (ROOT / "examples" / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "kg validate" in hook
