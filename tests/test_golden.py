@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -27,6 +28,8 @@ def _build_case(case: Path, tmp_path: Path, extractor: SpacyExtractor) -> Graph:
         build(Settings(raw_dir=raw, out_dir=tmp_path / "out"), extractor=extractor)
     finally:
         del os.environ["SOURCE_DATE_EPOCH"]
+    report = json.loads((tmp_path / "out" / "validation.json").read_text(encoding="utf-8"))
+    assert report["conforms"], report["results"]  # every golden case is a valid build
     graph = Graph()
     graph.parse(tmp_path / "out" / "kg.nt", format="nt")
     return graph
