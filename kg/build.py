@@ -312,9 +312,7 @@ def _validate_staging(staging: Path, settings: Settings, allow_invalid: bool) ->
     from kg.reports import format_json, format_text, format_turtle
     from kg.validate import run_validation
 
-    outcome = run_validation(
-        [staging / "kg.trig", staging / VOID_FILE], settings.shapes_dir, settings.ontology_dir
-    )
+    outcome = run_validation([staging / "kg.trig", staging / VOID_FILE], settings.shapes_dir, settings.ontology_dir)
     (staging / VALIDATION_FILES[0]).write_text(format_turtle(outcome), encoding="utf-8")
     (staging / VALIDATION_FILES[1]).write_text(format_json(outcome), encoding="utf-8")
     if not outcome.conforms and not allow_invalid:

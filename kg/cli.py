@@ -82,8 +82,10 @@ def build_command(
     )
     if result.validation:
         v = result.validation
-        click.echo(f"validation: {v['violations']} violations, {v['warnings']} warnings, {v['infos']} infos "
-                   f"(report in {result.out_dir}/validation.json)")
+        click.echo(
+            f"validation: {v['violations']} violations, {v['warnings']} warnings, {v['infos']} infos "
+            f"(report in {result.out_dir}/validation.json)"
+        )
     if result.problems:
         click.echo(f"kg build: {len(result.problems)} file(s) could not be built", err=True)
         sys.exit(1)
@@ -91,25 +93,67 @@ def build_command(
 
 @cli.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--shapes", "shapes_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder of SHACL shapes [default: shapes/].")
-@click.option("--ontology", "ontology_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder of ontology files [default: ontology/].")
-@click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json", "junit", "github"]), default="text",
-              show_default=True, help="Report format.")
-@click.option("--fail-on", type=click.Choice(["violation", "warning", "info"]), default="violation", show_default=True,
-              help="Lowest severity that makes the exit code 1.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report to FILE (atomically) instead of standard output.")
-@click.option("--engine", type=click.Choice(["pyshacl", "turbo"]), default=None,
-              help="SHACL engine [default: turbo when installed, else pyshacl].")
-@click.option("--jobs", type=int, default=0, show_default=True,
-              help="Processes for article-by-article validation of TriG/N-Quads input (0: all cores).")
+@click.option(
+    "--shapes",
+    "shapes_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of SHACL shapes [default: shapes/].",
+)
+@click.option(
+    "--ontology",
+    "ontology_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of ontology files [default: ontology/].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "turtle", "json", "junit", "github"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["violation", "warning", "info"]),
+    default="violation",
+    show_default=True,
+    help="Lowest severity that makes the exit code 1.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report to FILE (atomically) instead of standard output.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["pyshacl", "turbo"]),
+    default=None,
+    help="SHACL engine [default: turbo when installed, else pyshacl].",
+)
+@click.option(
+    "--jobs",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Processes for article-by-article validation of TriG/N-Quads input (0: all cores).",
+)
 @_OUT_OPTION
 @click.pass_context
 def validate_command(
-    ctx: click.Context, paths: tuple[Path, ...], shapes_dir: Path | None, ontology_dir: Path | None, fmt: str,
-    fail_on: str, output: Path | None, engine: str | None, jobs: int, out_dir: Path | None,
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    shapes_dir: Path | None,
+    ontology_dir: Path | None,
+    fmt: str,
+    fail_on: str,
+    output: Path | None,
+    engine: str | None,
+    jobs: int,
+    out_dir: Path | None,
 ) -> None:
     """Check graphs against the SHACL shapes. Exit 0 conforms, 1 does not, 2 bad input.
 

@@ -26,14 +26,12 @@ def _short(iri: str | None) -> str:
         return ""
     for prefix, namespace in _DISPLAY_PREFIXES.items():
         if iri.startswith(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
+            return f"{prefix}:{iri[len(namespace) :]}"
     return iri
 
 
 def _summary(outcome: ValidationOutcome) -> str:
-    counts = ", ".join(
-        f"{outcome.count(s)} {s.lower()}{'s' if outcome.count(s) != 1 else ''}" for s in SEVERITIES
-    )
+    counts = ", ".join(f"{outcome.count(s)} {s.lower()}{'s' if outcome.count(s) != 1 else ''}" for s in SEVERITIES)
     verdict = "conforms" if outcome.conforms else "does NOT conform"
     return f"kg validate: {outcome.triples} triples, {outcome.articles} articles: {verdict} ({counts})"
 
@@ -106,26 +104,32 @@ def format_junit(outcome: ValidationOutcome, fail_on: str = "violation") -> str:
     for (shape, focus), results in sorted(cases.items()):
         failing = [r for r in results if SEVERITIES.index(r.severity) <= threshold]
         name = f"{results[0].file or focus} {shape}"
-        body.append(f"  <testcase classname={quoteattr('kg.validate.' + (results[0].file or 'graph'))} "
-                    f"name={quoteattr(name)}>")
+        body.append(
+            f"  <testcase classname={quoteattr('kg.validate.' + (results[0].file or 'graph'))} name={quoteattr(name)}>"
+        )
         if failing:
             failures += 1
             text = "\n".join(f"{r.severity}: {r.message} (focus {r.focus}, path {_short(r.path)})" for r in failing)
-            body.append(f"    <failure message={quoteattr(failing[0].message)} type={quoteattr(failing[0].severity)}>"
-                        f"{escape(text)}</failure>")
+            body.append(
+                f"    <failure message={quoteattr(failing[0].message)} type={quoteattr(failing[0].severity)}>"
+                f"{escape(text)}</failure>"
+            )
         others = [r for r in results if r not in failing]
         if others:
-            body.append("    <system-out>" + escape("\n".join(f"{r.severity}: {r.message}" for r in others))
-                        + "</system-out>")
+            body.append(
+                "    <system-out>" + escape("\n".join(f"{r.severity}: {r.message}" for r in others)) + "</system-out>"
+            )
         body.append("  </testcase>")
     overall_failed = outcome.fails(fail_on)
     body.append(f'  <testcase classname="kg.validate" name={quoteattr("graph conforms (fail on " + fail_on + ")")}>')
     if overall_failed:
-        body.append(f"    <failure message={quoteattr(_summary(outcome))} type=\"NotConforming\"/>")
+        body.append(f'    <failure message={quoteattr(_summary(outcome))} type="NotConforming"/>')
     body.append("  </testcase>")
     failures += overall_failed
-    head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name="kg validate" '
-            f'tests="{len(cases) + 1}" failures="{failures}" errors="0" skipped="0">')
+    head = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name="kg validate" '
+        f'tests="{len(cases) + 1}" failures="{failures}" errors="0" skipped="0">'
+    )
     return head + "\n" + "\n".join(body) + "\n</testsuite>\n</testsuites>\n"
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import multiprocessing
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -209,9 +209,9 @@ def _engine_validate(engine: str) -> Callable[..., tuple[bool, Graph, str]]:
     if engine == "turbo":
         from pyshacl_turbo import validate as turbo_validate
 
-        return turbo_validate  # type: ignore[no-any-return]
+        return turbo_validate
     if engine == "pyshacl":
-        return pyshacl_validate  # type: ignore[no-any-return]
+        return pyshacl_validate
     raise ValueError(f"unknown SHACL engine {engine!r} (one of {', '.join(ENGINES)})")
 
 
@@ -240,19 +240,21 @@ def _results(report: Graph, data: Graph) -> list[ValidationResult]:
         source = data.value(article, PROV.wasDerivedFrom) if article is not None else None
         headline = data.value(article, SCHEMA.headline) if article is not None else None
         file_name = data.value(source, SCHEMA.name) if source is not None else None
-        results.append(ValidationResult(
-            focus=str(focus),
-            path=str(path) if isinstance(path, URIRef) else None,
-            severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
-            message=messages[0] if messages else "",
-            shape=str(report.value(node, SH.sourceShape)),
-            constraint=str(report.value(node, SH.sourceConstraintComponent)),
-            value=None if value is None else str(value),
-            headline=None if headline is None else str(headline),
-            file=None if file_name is None else str(file_name),
-            focus_is_iri=isinstance(focus, URIRef),
-            value_term=None if value is None else value.n3(),
-        ))
+        results.append(
+            ValidationResult(
+                focus=str(focus),
+                path=str(path) if isinstance(path, URIRef) else None,
+                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+                message=messages[0] if messages else "",
+                shape=str(report.value(node, SH.sourceShape)),
+                constraint=str(report.value(node, SH.sourceConstraintComponent)),
+                value=None if value is None else str(value),
+                headline=None if headline is None else str(headline),
+                file=None if file_name is None else str(file_name),
+                focus_is_iri=isinstance(focus, URIRef),
+                value_term=None if value is None else value.n3(),
+            )
+        )
     return results
 
 
@@ -271,7 +273,7 @@ class _PreparedQueryGraph(Graph):
     constraint's query once per focus node with $this bound, and rdflib parses it every
     time: on the seed build parsing was 90% of validation time."""
 
-    def query(  # type: ignore[override]
+    def query(
         self,
         query_object: Any,
         processor: Any = "sparql",
@@ -296,12 +298,20 @@ def validate(data: Graph, shapes: Graph, ontology: Graph, engine: str | None = N
         for triple in data:
             work.add(triple)
     _conforms, report, _text = run(
-        work, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True,
-        allow_warnings=True, allow_infos=True, inplace=engine == "pyshacl",
+        work,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        allow_infos=True,
+        inplace=engine == "pyshacl",
     )
     return ValidationOutcome(
-        results=_sorted(_results(report, data)), triples=len(data),
-        articles=len(set(data.subjects(RDF.type, SCHEMA.NewsArticle))), engine=engine,
+        results=_sorted(_results(report, data)),
+        triples=len(data),
+        articles=len(set(data.subjects(RDF.type, SCHEMA.NewsArticle))),
+        engine=engine,
     )
 
 
@@ -337,7 +347,7 @@ def partitions(quads: Sequence[ox.Quad]) -> list[list[ox.Triple]]:
     for name in article_graphs:
         part = list(by_graph[name])
         nodes = {t.subject for t in part}
-        builds = {t.object for t in part if t.predicate == _GENERATED_BY}
+        builds = {t.object for t in part if t.predicate == _GENERATED_BY and not isinstance(t.object, ox.Literal)}
         agents = {t.object for b in builds for t in by_subject.get(b, []) if t.predicate == _ASSOCIATED}
         for node in builds | agents:
             part += by_subject.get(node, [])
@@ -382,8 +392,11 @@ def validate_build(
     triples = len({(q.subject, q.predicate, q.object) for q in quads})
     articles = sum(a for _, _, a in outputs[:-1]) if len(parts) > 1 else outputs[0][2]
     return ValidationOutcome(
-        results=_sorted(r for rs, _, _ in outputs for r in rs), triples=triples, articles=articles,
-        engine=engine, partitions=len(parts),
+        results=_sorted(r for rs, _, _ in outputs for r in rs),
+        triples=triples,
+        articles=articles,
+        engine=engine,
+        partitions=len(parts),
     )
 
 
@@ -446,8 +459,9 @@ def run_validation(
     datasets = [p for p in files if (fmt := format_for_path(p.name)) is not None and fmt.datasets]
     others = [p for p in files if p not in datasets]
     quads = load_quads(datasets) if datasets else None
-    if quads and any(isinstance(q.graph_name, ox.NamedNode) and ARTICLE_GRAPH.search(q.graph_name.value)
-                     for q in quads):
+    if quads and any(
+        isinstance(q.graph_name, ox.NamedNode) and ARTICLE_GRAPH.search(q.graph_name.value) for q in quads
+    ):
         extra = load_data(others) if others else Graph()
         quads += [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.DefaultGraph()) for s, p, o in extra]  # type: ignore[arg-type]
         return validate_build(quads, shapes_dir, ontology_dir, engine=engine, jobs=jobs)

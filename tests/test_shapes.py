@@ -15,8 +15,8 @@ from kg.validate import (
     ValidationInputError,
     load_data,
     load_ontology,
-    load_shapes,
     load_quads,
+    load_shapes,
     validate,
     validate_build,
 )

@@ -1,223 +1,408 @@
-"""The web app through Flask's test client: negotiation as a table, pages, SPARQL, dumps."""
+"""The web app through Flask's test client: negotiation as a table, resources, SPARQL, dumps."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import shutil
+import os
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.query import Result
 
-ARTICLE = "/article/000_45883e71d61e1347"
-ARTICLE_IRI = "http://127.0.0.1:8000" + ARTICLE
+from kg.build import build
+from kg.extract.entities import SpacyExtractor
+from kg.namespaces import OA, RDF, SCHEMA, VOID
+from kg.settings import Settings
+from kg.web.app import create_app
+from kg.web.server import get
+from tests.conftest import SEED_EPOCH
+
+BASE = "http://127.0.0.1:8000/"
+KEY = "000_45883e71d61e1347"
+ARTICLE = f"/article/{KEY}"
 HEADLINE = "Sen. Rand Paul goes to Moscow and invites Russians to Washington in unofficial bid to boost ties"
-SCHEMA = "http://schema.org/"
+ASK = "/sparql?query=" + quote("ASK { ?s ?p ?o }")
+CONSTRUCT = "/sparql?query=" + quote("CONSTRUCT { ?s schema:name ?o } WHERE { ?s schema:name ?o } LIMIT 5")
+SELECT_NAMES = "SELECT ?e ?name WHERE { ?e a schema:Person ; schema:name ?name } ORDER BY ?name"
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
-
-# (path, Accept header, expected status, expected media type)
+# (path, Accept header or None, expected status, expected media type)
 NEGOTIATION = [
     (ARTICLE, None, 200, "text/html"),
     (ARTICLE, "*/*", 200, "text/html"),
-    (ARTICLE, "text/html", 200, "text/html"),
+    (ARTICLE, BROWSER, 200, "text/html"),
     (ARTICLE, "text/turtle", 200, "text/turtle"),
+    (ARTICLE, "text/turtle; charset=utf-8", 200, "text/turtle"),
     (ARTICLE, "application/ld+json", 200, "application/ld+json"),
+    (ARTICLE, "application/json", 200, "application/ld+json"),
     (ARTICLE, "application/n-triples", 200, "application/n-triples"),
     (ARTICLE, "application/rdf+xml", 200, "application/rdf+xml"),
-    (ARTICLE, "application/x-turtle", 200, "text/turtle"),
+    (ARTICLE, "application/trig", 200, "application/trig"),
+    (ARTICLE, "application/n-quads", 200, "application/n-quads"),
     (ARTICLE, "text/turtle;q=0.5, application/ld+json;q=0.9", 200, "application/ld+json"),
     (ARTICLE, "text/html;q=0.1, text/turtle", 200, "text/turtle"),
+    (ARTICLE, "text/html;q=0, */*", 200, "text/turtle"),
+    (ARTICLE, "application/*", 200, "application/ld+json"),
     (ARTICLE, "image/png", 406, "text/plain"),
+    (ARTICLE, "text/html;q=0", 406, "text/plain"),
     (ARTICLE + ".ttl", "application/ld+json", 200, "text/turtle"),
     (ARTICLE + ".jsonld", None, 200, "application/ld+json"),
     (ARTICLE + ".nt", "text/html", 200, "application/n-triples"),
     (ARTICLE + ".rdf", None, 200, "application/rdf+xml"),
+    (ARTICLE + ".trig", None, 200, "application/trig"),
+    (ARTICLE + ".nq", None, 200, "application/n-quads"),
     (ARTICLE + ".html", "text/turtle", 200, "text/html"),
     (ARTICLE + "?format=turtle", "text/html", 200, "text/turtle"),
-    (ARTICLE + "?format=jsonld", None, 200, "application/ld+json"),
+    (ARTICLE + "?format=ttl", None, 200, "text/turtle"),
+    (ARTICLE + "?format=jsonld", "text/turtle", 200, "application/ld+json"),
+    (ARTICLE + "?format=rdfxml", None, 200, "application/rdf+xml"),
+    (ARTICLE + "?format=nt", None, 200, "application/n-triples"),
+    (ARTICLE + "?format=html", "text/turtle", 200, "text/html"),
+    (ARTICLE + ".ttl?format=jsonld", None, 200, "application/ld+json"),
     (ARTICLE + "?format=png", None, 406, "text/plain"),
     ("/person/rand-paul", "text/turtle", 200, "text/turtle"),
     ("/person/rand-paul.jsonld", None, 200, "application/ld+json"),
+    ("/dataset", "text/turtle", 200, "text/turtle"),
+    ("/", None, 200, "text/html"),
     ("/", "text/turtle", 200, "text/turtle"),
-    ("/", "text/html", 200, "text/html"),
-    ("/no/such/thing", "text/html", 404, "text/html"),
-    ("/no/such/thing", "text/turtle", 404, "text/plain"),
+    ("/.well-known/void", None, 200, "text/turtle"),
+    ("/.well-known/void", "application/ld+json", 200, "application/ld+json"),
+    ("/.well-known/void", "application/n-triples", 200, "application/n-triples"),
+    ("/.well-known/void", "image/png", 406, "text/plain"),
+    ("/dumps/", None, 200, "text/html"),
+    ("/dumps/", "application/json", 200, "application/json"),
+    ("/dumps/", "text/turtle", 406, "text/plain"),
+    ("/sparql", "text/html", 200, "text/html"),
+    ("/sparql", "text/turtle", 200, "text/turtle"),
+    (ASK, None, 200, "application/sparql-results+json"),
+    (ASK, "application/sparql-results+xml", 200, "application/sparql-results+xml"),
+    (ASK, "text/csv", 200, "text/csv"),
+    (ASK, "text/tab-separated-values", 200, "text/tab-separated-values"),
+    (ASK, "application/json", 200, "application/sparql-results+json"),
+    (ASK, "text/html", 200, "text/html"),
+    (ASK + "&format=xml", "text/csv", 200, "application/sparql-results+xml"),
+    (ASK, "text/turtle", 406, "text/plain"),
+    (CONSTRUCT, None, 200, "text/turtle"),
+    (CONSTRUCT, "application/n-triples", 200, "application/n-triples"),
+    (CONSTRUCT, "application/ld+json", 200, "application/ld+json"),
+    (CONSTRUCT, "application/rdf+xml", 200, "application/rdf+xml"),
+    (CONSTRUCT + "&format=jsonld", None, 200, "application/ld+json"),
+    (CONSTRUCT, "text/csv", 406, "text/plain"),
+    ("/no/such/thing", None, 404, "text/plain"),
+    ("/no/such/thing", BROWSER, 404, "text/html"),
     ("/no/such/thing.ttl", None, 404, "text/plain"),
+    (ARTICLE + ".csv", None, 404, "text/plain"),
+    ("/no%20such%3Cthing%7D", None, 404, "text/plain"),
+    ("/article/x%20y.ttl", None, 404, "text/plain"),
 ]
 
 
 @pytest.mark.parametrize(("path", "accept", "status", "media_type"), NEGOTIATION)
 def test_negotiation_table(client: Any, path: str, accept: str | None, status: int, media_type: str) -> None:
-    headers = {"Accept": accept} if accept else {}
-    response = client.get(path, headers=headers)
-    assert response.status_code == status
-    assert response.mimetype == media_type
-    if status in (200, 406) and not path.startswith("/no/"):
-        assert response.headers["Vary"] == "Accept"
+    response = client.get(path, headers={"Accept": accept} if accept else {})
+    assert (response.status_code, response.mimetype) == (status, media_type), response.get_data(as_text=True)[:300]
+    assert "Accept" in response.headers.get("Vary", "")
 
 
-def test_406_lists_the_offered_types(client: Any) -> None:
+def test_void_for_browsers_is_the_dataset_page(client: Any) -> None:
+    response = client.get("/.well-known/void", headers={"Accept": BROWSER})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/dataset")
+    assert "Accept" in response.headers["Vary"]
+
+
+def test_406_lists_what_is_offered(client: Any) -> None:
     response = client.get(ARTICLE, headers={"Accept": "image/png"})
     body = response.get_data(as_text=True)
-    for media in ("text/html", "text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"):
-        assert media in body
+    for media_type in ("text/html", "text/turtle", "application/ld+json", "application/n-triples"):
+        assert media_type in body
+    assert response.headers["Vary"] == "Accept"
+
+
+@pytest.mark.parametrize("path", [ARTICLE, ARTICLE + ".ttl", "/", "/sparql", ASK, "/dumps/", "/dumps/kg.nt", "/health"])
+def test_head_has_the_headers_of_get_and_no_body(client: Any, path: str) -> None:
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.mimetype == got.mimetype
+    assert head.get_data() == b""
+    assert int(head.headers["Content-Length"]) == len(got.get_data())
+
+
+# --- resources ------------------------------------------------------------------------------
+
+
+def _article_key(built: Path) -> str:
+    """The key the build gave the seed article (the file stem)."""
+    assert f"<{BASE}article/{KEY}>".encode() in (built / "kg.nt").read_bytes()
+    return KEY
 
 
 @pytest.mark.parametrize(
-    ("accept", "rdflib_format", "ox_format"),
+    ("accept", "rdflib_format", "oxigraph_format"),
     [
         ("text/turtle", "turtle", ox.RdfFormat.TURTLE),
         ("application/ld+json", "json-ld", ox.RdfFormat.JSON_LD),
         ("application/n-triples", "nt", ox.RdfFormat.N_TRIPLES),
         ("application/rdf+xml", "xml", ox.RdfFormat.RDF_XML),
+        ("application/trig", "trig", ox.RdfFormat.TRIG),
+        ("application/n-quads", "nquads", ox.RdfFormat.N_QUADS),
     ],
 )
-def test_article_graph_parses_with_two_parsers(client: Any, accept: str, rdflib_format: str, ox_format: Any) -> None:
-    body = client.get(ARTICLE, headers={"Accept": accept}).get_data()
-    graph = Graph().parse(data=body, format=rdflib_format)
-    assert (URIRef(ARTICLE_IRI), URIRef(SCHEMA + "headline"), Literal(HEADLINE)) in graph
-    triples = list(ox.parse(body, format=ox_format))
-    assert len({(t.subject, t.predicate, t.object) for t in triples}) == len(graph)
-
-
-def test_head_and_alternate_links(client: Any) -> None:
-    head = client.head(ARTICLE, headers={"Accept": "text/turtle"})
-    assert head.status_code == 200
-    assert head.get_data() == b""
-    html = client.get(ARTICLE).get_data(as_text=True)
-    assert f'<link rel="alternate" type="text/turtle" href="{ARTICLE}.ttl">' in html
-    assert HEADLINE in html
-    link = client.get(ARTICLE, headers={"Accept": "text/turtle"}).headers["Link"]
-    assert f'<{ARTICLE}.jsonld>; rel="alternate"; type="application/ld+json"' in link
-
-
-def test_entity_page_lists_articles_by_label(client: Any) -> None:
-    html = client.get("/person/rand-paul").get_data(as_text=True)
-    assert "<h1>Rand Paul</h1>" in html
-    assert HEADLINE in html  # the mentioning article, by its headline
-    assert f'href="{ARTICLE}"' in html
-
-
-def test_home_page(client: Any) -> None:
-    html = client.get("/").get_data(as_text=True)
-    assert "2 articles" in html
-    assert HEADLINE in html
-    assert 'href="/sparql"' in html and 'href="/dumps/"' in html
-
-
-# --- SPARQL -------------------------------------------------------------------------------
-
-SELECT = "SELECT ?h WHERE { ?a a schema:NewsArticle ; schema:headline ?h } ORDER BY ?h"
-
-
-def test_sparql_get_json(client: Any) -> None:
-    response = client.get("/sparql", query_string={"query": SELECT})
+def test_article_graph_parses_with_rdflib_and_oxigraph(
+    client: Any, built: Path, accept: str, rdflib_format: str, oxigraph_format: ox.RdfFormat
+) -> None:
+    article = BASE + "article/" + _article_key(built)
+    response = client.get(ARTICLE, headers={"Accept": accept})
     assert response.status_code == 200
-    assert response.mimetype == "application/sparql-results+json"
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    rows = response.get_json()["results"]["bindings"]
-    assert rows[0]["h"]["value"] == HEADLINE
-
-
-@pytest.mark.parametrize(
-    ("accept", "mimetype"),
-    [
-        ("application/sparql-results+xml", "application/sparql-results+xml"),
-        ("text/csv", "text/csv"),
-        ("text/tab-separated-values", "text/tab-separated-values"),
-    ],
-)
-def test_sparql_result_formats(client: Any, accept: str, mimetype: str) -> None:
-    response = client.post("/sparql", data=SELECT, content_type="application/sparql-query", headers={"Accept": accept})
-    assert response.status_code == 200
-    assert response.mimetype == mimetype
-    text = response.get_data(as_text=True)
-    if mimetype == "text/csv":
-        assert list(csv.reader(io.StringIO(text)))[1] == [HEADLINE]
+    assert response.mimetype == accept
+    data = response.get_data()
+    if rdflib_format in ("trig", "nquads"):
+        dataset = Dataset().parse(data=data, format=rdflib_format)
+        headlines = [o for _, _, o, _ in dataset.quads((URIRef(article), SCHEMA.headline, None, None))]
     else:
-        assert HEADLINE in text
+        headlines = list(Graph().parse(data=data, format=rdflib_format).objects(URIRef(article), SCHEMA.headline))
+    assert headlines == [Literal(HEADLINE)]
+    quads = list(ox.parse(data, format=oxigraph_format))
+    assert any(
+        q.subject == ox.NamedNode(article)
+        and q.predicate == ox.NamedNode(str(SCHEMA.headline))
+        and q.object == ox.Literal(HEADLINE)
+        for q in quads
+    )
 
 
-def test_sparql_form_post_and_ask(client: Any) -> None:
-    response = client.post("/sparql", data={"query": "ASK { ?x a schema:Person }"})
-    assert response.get_json() == {"head": {"vars": []}, "boolean": True}
+def test_article_data_has_its_parts_and_the_labels_of_what_it_links(client: Any) -> None:
+    graph = Graph().parse(data=client.get(ARTICLE + ".ttl").get_data(), format="turtle")
+    article = URIRef(BASE + ARTICLE.lstrip("/"))
+    annotations = set(graph.subjects(RDF.type, OA.Annotation))
+    assert annotations and all(str(a).startswith(str(article) + "/mention/") for a in annotations)
+    assert (None, OA.hasSource, article) in graph
+    assert (URIRef(BASE + "person/rand-paul"), SCHEMA.name, Literal("Rand Paul")) in graph
+    assert (article, SCHEMA.articleBody, None) in graph
 
 
-def test_sparql_construct_as_turtle(client: Any) -> None:
-    q = "CONSTRUCT { ?a schema:headline ?h } WHERE { ?a schema:headline ?h }"
-    response = client.get("/sparql", query_string={"query": q}, headers={"Accept": "text/turtle"})
-    assert response.mimetype == "text/turtle"
-    assert len(Graph().parse(data=response.get_data(), format="turtle")) == 2
+def test_twin_and_named_graphs_in_trig(client: Any) -> None:
+    dataset = Dataset().parse(data=client.get(ARTICLE + ".trig").get_data(), format="trig")
+    graphs = {str(g.identifier) for g in dataset.graphs() if len(g)}
+    assert BASE + f"graph/article/{KEY}" in graphs
+    assert BASE + "graph/entities" in graphs  # the labels of linked entities keep their graph
 
 
-def test_sparql_default_graph_uri(client: Any) -> None:
-    q = "SELECT (COUNT(*) AS ?n) WHERE { ?a schema:headline ?h }"
-    graph = "http://127.0.0.1:8000/graph/article/000_45883e71d61e1347"
-    one = client.get("/sparql", query_string={"query": q, "default-graph-uri": graph}).get_json()
-    assert one["results"]["bindings"][0]["n"]["value"] == "1"
+def test_article_page_shows_labels_links_and_evidence(client: Any) -> None:
+    response = client.get(ARTICLE, headers={"Accept": BROWSER})
+    html = response.get_data(as_text=True)
+    assert f"<h1>{HEADLINE}</h1>" in html
+    for ext, media_type in [
+        ("ttl", "text/turtle"),
+        ("jsonld", "application/ld+json"),
+        ("nt", "application/n-triples"),
+        ("rdf", "application/rdf+xml"),
+    ]:
+        assert f'<link rel="alternate" type="{media_type}" href="{ARTICLE}.{ext}"' in html
+    assert re.search(r'<a class="mention" href="/person/rand-paul" title="Rand Paul">Rand Paul</a>', html)
+    assert ">Rand Paul</a>" in html and 'href="/build/' in html
+    assert 'href="http://127.0.0.1:8000/' not in html  # local links by path: any host works
+    assert "Content-Security-Policy" in response.headers
+
+
+def test_entity_page_lists_the_articles_that_mention_it(client: Any) -> None:
+    html = client.get("/person/rand-paul", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<h1>Rand Paul</h1>" in html
+    assert "Mentioned in" in html
+    assert f'<a href="{ARTICLE}">{HEADLINE}</a>' in html
+    assert "<mark>Rand Paul</mark>" in html
+
+
+def test_site_answers_on_any_host(client: Any) -> None:
+    response = client.get(ARTICLE, base_url="http://kg.example.org:9000", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert 'href="/person/rand-paul"' in response.get_data(as_text=True)
+
+
+def test_home_lists_articles_and_entities(client: Any, built: Path) -> None:
+    manifest = json.loads((built / "build.json").read_text())
+    html = client.get("/", headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert f'<a href="{ARTICLE}">{HEADLINE}</a>' in html
+    assert "People" in html and 'href="/person/rand-paul"' in html
+    assert f"<dd>{manifest['articles']}</dd>" in html and f"<dd>{manifest['quads']}</dd>" in html
+    for href in ('href="/sparql"', 'href="/dumps/"', 'href="/.well-known/void"'):
+        assert href in html
+
+
+def test_unknown_paths_are_404(client: Any) -> None:
+    text = client.get("/person/nobody-at-all")
+    assert text.status_code == 404 and text.mimetype == "text/plain"
+    assert BASE + "person/nobody-at-all" in text.get_data(as_text=True)
+    assert client.post(ARTICLE).status_code == 405
+
+
+def test_cors_on_data_and_sparql(client: Any) -> None:
+    for path in (ARTICLE + ".ttl", ASK, "/dumps/kg.ttl", "/.well-known/void"):
+        assert client.get(path).headers["Access-Control-Allow-Origin"] == "*"
+
+
+# --- SPARQL ---------------------------------------------------------------------------------
+
+
+def _names(response: Any) -> list[str]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    doc = json.loads(response.get_data())
+    return [b["name"]["value"] for b in doc["results"]["bindings"]]
+
+
+def test_sparql_get_post_and_form_agree(client: Any) -> None:
+    by_get = _names(client.get("/sparql", query_string={"query": SELECT_NAMES}))
+    by_post = _names(client.post("/sparql", data=SELECT_NAMES.encode(), content_type="application/sparql-query"))
+    by_form = _names(client.post("/sparql", data={"query": SELECT_NAMES}))
+    assert by_get == by_post == by_form
+    assert "Rand Paul" in by_get
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "status", "message"),
+    ("accept", "fmt"),
     [
-        ({"query_string": {"query": "SELEC ?x"}}, 400, "malformed query"),
-        ({"query_string": {"query": "INSERT DATA { <http://a> <http://b> <http://c> }"}}, 403, "read-only"),
-        ({"query_string": {"update": "CLEAR ALL"}}, 403, "read-only"),
-        ({"query_string": {"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}}, 403, "SERVICE"),
-        ({"query_string": {}, "headers": {"Accept": "application/sparql-results+json"}}, 400, "missing"),
-        ({"query_string": [("query", "ASK {}"), ("query", "ASK {}")]}, 400, "more than one"),
+        ("application/sparql-results+json", "json"),
+        ("application/sparql-results+xml", "xml"),
+        ("text/csv", "csv"),
+        ("text/tab-separated-values", "tsv"),
     ],
 )
-def test_sparql_errors(client: Any, kwargs: dict[str, Any], status: int, message: str) -> None:
-    response = client.get("/sparql", **kwargs)
-    assert response.status_code == status
-    assert message in response.get_data(as_text=True)
+def test_sparql_results_formats_parse(client: Any, accept: str, fmt: str) -> None:
+    response = client.get("/sparql", query_string={"query": SELECT_NAMES}, headers={"Accept": accept})
+    assert response.mimetype == accept
+    result = Result.parse(io.BytesIO(response.get_data()), format=fmt)
+    names = sorted(str(row[1]) for row in result)  # type: ignore[index]
+    assert "Rand Paul" in names
+    by_param = client.get("/sparql", query_string={"query": SELECT_NAMES, "format": fmt})
+    assert by_param.mimetype == accept and by_param.get_data() == response.get_data()
+    if fmt == "xml":
+        ET.fromstring(response.get_data())
+    if fmt == "csv":
+        assert next(csv.reader(io.StringIO(response.get_data(as_text=True)))) == ["e", "name"]
 
 
-def test_sparql_update_by_post_is_refused(client: Any) -> None:
-    response = client.post("/sparql", data="DROP ALL", content_type="application/sparql-update")
-    assert response.status_code == 403
+def test_sparql_construct_formats_parse(client: Any) -> None:
+    for accept, fmt in [
+        ("text/turtle", "turtle"),
+        ("application/ld+json", "json-ld"),
+        ("application/rdf+xml", "xml"),
+        ("application/n-triples", "nt"),
+    ]:
+        response = client.get(CONSTRUCT, headers={"Accept": accept})
+        assert len(Graph().parse(data=response.get_data(), format=fmt)) == 5
 
 
-def test_sparql_html_form_and_results(client: Any) -> None:
-    form = client.get("/sparql", headers={"Accept": "text/html"})
-    assert form.status_code == 200 and "<textarea" in form.get_data(as_text=True)
-    results = client.get("/sparql", query_string={"query": SELECT}, headers={"Accept": "text/html"})
-    assert HEADLINE in results.get_data(as_text=True)
+def test_malformed_query_is_400_with_the_parser_message(client: Any) -> None:
+    bad = "SELECT ?x WHERE { ?x ?y }"
+    with pytest.raises(SyntaxError) as parser:
+        ox.Store().query(bad)
+    response = client.get("/sparql", query_string={"query": bad})
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert str(parser.value).splitlines()[0] in response.get_data(as_text=True)
 
 
-def test_truncated_results_are_flagged(built: Path) -> None:
-    from kg.settings import Settings
-    from kg.web.app import create_app
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"method": "GET", "query_string": {"update": "INSERT DATA { <x:a> <x:b> <x:c> }"}},
+        {"method": "POST", "data": {"update": "INSERT DATA { <x:a> <x:b> <x:c> }"}},
+        {"method": "POST", "data": b"CLEAR ALL", "content_type": "application/sparql-update"},
+        {"method": "GET", "query_string": {"query": "DELETE WHERE { ?s ?p ?o }"}},
+        {"method": "GET", "query_string": {"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/s> { ?s ?p ?o } }"}},
+    ],
+)
+def test_updates_and_service_are_403(client: Any, request_kwargs: dict[str, Any]) -> None:
+    response = client.open("/sparql", **request_kwargs)
+    assert response.status_code == 403 and response.mimetype == "text/plain"
+    assert len(client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).get_data()) > 0  # still up
 
-    app = create_app(Settings(out_dir=built, result_limit=3))
-    response = app.test_client().get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"})
+
+def test_other_post_bodies_are_415(client: Any) -> None:
+    response = client.post("/sparql", data=b"{}", content_type="application/json")
+    assert response.status_code == 415
+
+
+def test_default_and_named_graph_uri(client: Any, built: Path) -> None:
+    entities = BASE + "graph/entities"
+    dataset = Dataset().parse(built / "kg.trig", format="trig")
+    in_entities = len(dataset.graph(URIRef(entities)))
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    union = json.loads(client.get("/sparql", query_string={"query": count}).get_data())
+    only = json.loads(client.get("/sparql", query_string={"query": count, "default-graph-uri": entities}).get_data())
+    assert int(only["results"]["bindings"][0]["n"]["value"]) == in_entities
+    assert int(union["results"]["bindings"][0]["n"]["value"]) > in_entities
+    graphs = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    named = json.loads(client.get("/sparql", query_string={"query": graphs, "named-graph-uri": entities}).get_data())
+    assert [b["g"]["value"] for b in named["results"]["bindings"]] == [entities]
+
+
+def test_truncated_results_are_flagged(settings: Settings) -> None:
+    client = create_app(settings.replace(result_limit=3)).test_client()
+    query = {"query": "SELECT ?s WHERE { ?s ?p ?o }"}
+    response = client.get("/sparql", query_string=query)
     assert response.headers["X-KG-Truncated"] == "true"
-    assert len(response.get_json()["results"]["bindings"]) == 3
+    assert len(json.loads(response.get_data())["results"]["bindings"]) == 3
+    html = client.get("/sparql", query_string=query, headers={"Accept": "text/html"})
+    assert html.headers["X-KG-Truncated"] == "true" and "truncated" in html.get_data(as_text=True)
+    assert "X-KG-Truncated" not in client.get(ASK).headers
+
+
+def test_sparql_form_and_html_results(client: Any) -> None:
+    form = client.get("/sparql", headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert "<textarea" in form and 'name="query"' in form
+    assert form.count('href="/sparql?query=') >= 3  # example queries as links
+    page = client.get("/sparql", query_string={"query": SELECT_NAMES}, headers={"Accept": BROWSER})
+    html = page.get_data(as_text=True)
+    assert "<table" in html and 'href="/person/rand-paul"' in html and "Rand Paul" in html
+    assert "format=csv" in html  # download links
+    error = client.get("/sparql", query_string={"query": "SELECT nonsense"}, headers={"Accept": BROWSER})
+    assert error.status_code == 400 and error.mimetype == "text/html"
+
+
+def test_service_description(client: Any) -> None:
+    graph = Graph().parse(data=client.get("/sparql", headers={"Accept": "text/turtle"}).get_data(), format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    assert (None, RDF.type, URIRef(sd + "Service")) in graph
 
 
 # --- dumps, VoID, health --------------------------------------------------------------------
 
 
-def test_dump_listing_and_downloads(client: Any, built: Path) -> None:
-    listing = client.get("/dumps/", headers={"Accept": "application/json"}).get_json()
-    assert {d["name"] for d in listing} == {"kg.ttl", "kg.nt", "kg.jsonld", "kg.trig"}
-    for name, media in (
+def test_dumps_listing(client: Any, built: Path) -> None:
+    manifest = json.loads((built / "build.json").read_text())
+    html = client.get("/dumps/", headers={"Accept": BROWSER}).get_data(as_text=True)
+    listing = json.loads(client.get("/dumps/", headers={"Accept": "application/json"}).get_data())
+    listed = {f["name"]: f for f in listing["files"]}
+    for dump in manifest["dumps"]:
+        assert f'href="/dumps/{dump["name"]}"' in html and dump["sha256"] in html and str(dump["size"]) in html
+        assert listed[dump["name"]]["sha256"] == dump["sha256"]
+        assert listed[dump["name"]]["media_type"] == dump["media_type"]
+    assert {"void.ttl", "SHA256SUMS"} <= set(listed)
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type"),
+    [
         ("kg.ttl", "text/turtle"),
         ("kg.nt", "application/n-triples"),
         ("kg.jsonld", "application/ld+json"),
         ("kg.trig", "application/trig"),
+        ("void.ttl", "text/turtle"),
         ("SHA256SUMS", "text/plain"),
-    ):
-        response = client.get(f"/dumps/{name}")
-        assert response.status_code == 200
-        assert response.mimetype == media
-        assert response.get_data() == (built / name).read_bytes()
-    assert "kg.nt" in client.get("/dumps/").get_data(as_text=True)
+    ],
+)
+def test_dump_downloads_are_the_files(client: Any, built: Path, name: str, media_type: str) -> None:
+    response = client.get(f"/dumps/{name}")
+    assert response.status_code == 200 and response.mimetype == media_type
+    assert response.get_data() == (built / name).read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -225,62 +410,116 @@ def test_dump_listing_and_downloads(client: Any, built: Path) -> None:
     [
         "/dumps/..%2Fbuild.json",
         "/dumps/../build.json",
+        "/dumps/%2e%2e/build.json",
         "/dumps/build.json",
         "/dumps/store",
-        "/dumps/%2e%2e%2fkg.nt",
-        "/dumps/.%2E/etc/passwd",
+        "/dumps/..%2F..%2Fetc%2Fpasswd",
+        "/dumps/kg.ttl/..",
+        "/dumps/" + quote(str(Path("/etc/passwd")), safe=""),
     ],
 )
 def test_dump_traversal_is_404(client: Any, path: str) -> None:
-    assert client.get(path).status_code == 404
+    response = client.get(path)
+    assert response.status_code == 404
+    assert b"root:" not in response.get_data() and b'"build"' not in response.get_data()
 
 
-def test_void_and_health(client: Any) -> None:
-    void = client.get("/.well-known/void")
-    assert void.mimetype == "text/turtle"
-    graph = Graph().parse(data=void.get_data(), format="turtle")
-    assert (URIRef("http://127.0.0.1:8000/dataset"), None, None) in graph
-    assert client.get("/.well-known/void", headers={"Accept": "application/ld+json"}).mimetype == "application/ld+json"
-    health = client.get("/health").get_json()
-    assert health["status"] == "ok" and health["articles"] == 2
+def test_well_known_void(client: Any, built: Path) -> None:
+    turtle = client.get("/.well-known/void")
+    assert turtle.get_data() == (built / "void.ttl").read_bytes()
+    jsonld = client.get("/.well-known/void", headers={"Accept": "application/ld+json"})
+    graph = Graph().parse(data=jsonld.get_data(), format="json-ld")
+    assert (URIRef(BASE + "dataset"), RDF.type, VOID.Dataset) in graph
 
 
-def test_html_escapes_hostile_text(tmp_path: Path, extractor: Any) -> None:
-    from kg.build import build
-    from kg.settings import Settings
-    from kg.web.app import create_app
-
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    (raw / "evil.txt").write_text(
-        'Breaking <script>alert("x")</script> news & "quotes"\n\nAugust 6, 2018\n\nBody with <b>bold</b> text.\n',
-        encoding="utf-8",
-    )
-    build(Settings(raw_dir=raw, out_dir=tmp_path / "out"), extractor=extractor)
-    client = create_app(Settings(out_dir=tmp_path / "out")).test_client()
-    html = client.get("/article/evil").get_data(as_text=True)
-    assert "<script>" not in html
-    assert "Content-Security-Policy" in client.get("/article/evil").headers
+def test_health(client: Any, built: Path) -> None:
+    response = client.get("/health")
+    body = json.loads(response.get_data())
+    assert response.status_code == 200 and body["status"] == "ok"
+    assert body["build"] == json.loads((built / "build.json").read_text())["build"]
 
 
-def test_app_refuses_missing_build(tmp_path: Path) -> None:
-    from kg.settings import Settings
+def test_get_without_a_server(settings: Settings) -> None:
+    status, headers, body = get(settings, "/sparql?query=" + quote(SELECT_NAMES), "text/csv")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    assert "Rand Paul" in body.decode()
+    status, _, body = get(settings, ARTICLE, "text/turtle")
+    assert status == 200 and HEADLINE.encode() in body
+
+
+# --- escaping -------------------------------------------------------------------------------
+
+SCRIPT_ARTICLE = """Breaking &lt;script&gt;alert("kg")&lt;/script&gt; news from Paris
+
+By Jane Doe
+
+August 6, 2018
+
+Emmanuel Macron met Angela Merkel in Paris on Monday. The &lt;b onmouseover="x()"&gt;talks&lt;/b&gt; went well.
+
+They agreed to meet again in Berlin next month.
+"""
+
+
+@pytest.fixture(scope="module")
+def script_client(tmp_path_factory: pytest.TempPathFactory, extractor: SpacyExtractor) -> Any:
+    """A client for a one-article store whose headline and body hold markup."""
+    root = tmp_path_factory.mktemp("script")
+    (root / "raw").mkdir()
+    (root / "raw" / "xss.txt").write_text(SCRIPT_ARTICLE, encoding="utf-8")
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = SEED_EPOCH
+    try:
+        settings = Settings(raw_dir=root / "raw", out_dir=root / "out", authority_file=root / "none.csv")
+        build(settings, extractor=extractor)
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+        if old is not None:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+    return create_app(settings).test_client()
+
+
+@pytest.mark.parametrize(
+    "path", ["/article/xss", "/", "/sparql?query=" + quote("SELECT ?h WHERE { ?a schema:headline ?h }")]
+)
+def test_html_escapes_what_the_data_says(script_client: Any, path: str) -> None:
+    response = script_client.get(path, headers={"Accept": "text/html"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "&lt;script&gt;alert(" in html
+    assert "<script" not in html and "<b onmouseover" not in html
+
+
+def test_turtle_keeps_the_markup_as_data(script_client: Any) -> None:
+    graph = Graph().parse(data=script_client.get("/article/xss.ttl").get_data(), format="turtle")
+    assert Literal('Breaking <script>alert("kg")</script> news from Paris') in set(graph.objects(None, SCHEMA.headline))
+
+
+def test_app_refuses_a_missing_build(tmp_path: Path) -> None:
     from kg.web.app import create_app
 
     with pytest.raises(FileNotFoundError, match="run `kg build` first"):
         create_app(Settings(out_dir=tmp_path / "nothing"))
 
 
-def test_server_error_has_no_stack_trace(built: Path, tmp_path: Path) -> None:
-    from kg.settings import Settings
+def test_unexpected_errors_show_no_traceback(built: Path, tmp_path: Path) -> None:
+    import shutil
+
     from kg.web.app import create_app
 
     out = tmp_path / "out"
     shutil.copytree(built, out)
     app = create_app(Settings(out_dir=out))
-    (out / "void.ttl").write_text("this is not turtle", encoding="utf-8")
-    response = app.test_client().get("/.well-known/void")
+    shutil.rmtree(out / "store")  # the store vanishes under the running app
+    (out / "build.json").write_text("{", encoding="utf-8")
+    client = app.test_client()
+
+    @app.route("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    response = client.get("/boom", headers={"Accept": "text/html"})
     assert response.status_code == 500
     body = response.get_data(as_text=True)
-    assert "Traceback" not in body and "internal error" in body
-    json.dumps(body)
+    assert "Traceback" not in body and "secret internals" not in body
+    assert "internal error" in body

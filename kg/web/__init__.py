@@ -1,5 +1,3 @@
-"""The web layer: a Flask app factory with blueprints for pages, SPARQL and dumps."""
-
-from kg.web.app import create_app
-
-__all__ = ["create_app"]
+"""The web shell: a Flask application factory (`kg.web.app.create_app`) serving every resource
+by content negotiation, a SPARQL 1.1 Protocol endpoint and the dumps. Flask is imported only
+inside this package."""

@@ -1,83 +1,89 @@
-"""The Flask application factory."""
+"""The application factory: one Flask app per published build."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from pathlib import Path
-from typing import Any
 
-from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, g, render_template, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from kg.build import MANIFEST_FILE
 from kg.settings import Settings
 from kg.store.oxigraph import STORE_DIR, OxigraphStore
+from kg.web.negotiation import NotAcceptableError, prefers_html
+from kg.web.site import EXTENSION_KEY, Site, read_manifest
 
 log = logging.getLogger("kg.web")
 
 #: Largest request body accepted (a SPARQL query by POST), in bytes.
-MAX_CONTENT_LENGTH = 1_000_000
-CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+MAX_BODY = 2_000_000
+#: Pages need no script, no frames and nothing from other hosts.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 def create_app(settings: Settings) -> Flask:
-    """A Flask app serving the build in settings.out_dir (its store is opened read-only)."""
+    """A Flask app serving the build in settings.out_dir; its store is opened read-only once."""
+    out_dir = settings.out_dir.absolute()
+    store = OxigraphStore(out_dir / STORE_DIR, read_only=True)
+    manifest = read_manifest(out_dir / MANIFEST_FILE)
+    base = str(manifest.get("base_iri") or settings.base_iri)
+    if base != settings.base_iri:
+        log.info("serving the base IRI the build was made with, %s (settings say %s)", base, settings.base_iri)
+
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, JSON_SORT_KEYS=False)
-    out = Path(settings.out_dir)
-    app.extensions["kg.settings"] = settings
-    app.extensions["kg.store"] = OxigraphStore(out / STORE_DIR)
-    manifest_path = out / "build.json"
-    app.extensions["kg.manifest"] = (
-        json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-    )
+    app.config.update(MAX_CONTENT_LENGTH=max(MAX_BODY, 4 * settings.max_query_length))
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[EXTENSION_KEY] = Site(settings, store, out_dir, base, manifest)
 
     from kg.web import dumps, pages, sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(dumps.bp)
-    app.register_blueprint(pages.bp)  # last: its catch-all resource route
-
-    @app.before_request
-    def _start_timer() -> None:
-        g.started = time.perf_counter()
-
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", CSP)
-        duration = 1000 * (time.perf_counter() - g.get("started", time.perf_counter()))
-        log.info(
-            "%s %s %s %d %.1fms",
-            request.remote_addr,
-            request.method,
-            request.full_path.rstrip("?"),
-            response.status_code,
-            duration,
-        )
-        return response
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Any:
-        return pages.error_response(exc.code or 500, exc.description or exc.name)
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Any:
-        log.exception("unexpected error")
-        return pages.error_response(500, "internal error (see the server log)")
-
+    app.register_blueprint(pages.bp)  # its catch-all resource route ranks below every other rule
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.before_request(_start_timer)
+    app.after_request(_common_headers)
     return app
 
 
-def settings_of(app: Flask) -> Settings:
-    return app.extensions["kg.settings"]
+def _start_timer() -> None:
+    g.kg_started = time.perf_counter()
 
 
-def store_of(app: Flask) -> OxigraphStore:
-    return app.extensions["kg.store"]
+def _unexpected_error(exc: Exception) -> Response:
+    """A bug or a broken build file: logged with its traceback, never shown to the client."""
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_page(500, "Internal Server Error", "internal error (the server log has the details)")
 
 
-def manifest_of(app: Flask) -> dict[str, Any]:
-    return app.extensions["kg.manifest"]
+def _common_headers(response: Response) -> Response:
+    """Vary: Accept on every response; open CORS (a public read-only dataset); page hardening."""
+    response.vary.add("Accept")
+    response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CSP)
+    elapsed = 1000 * (time.perf_counter() - g.get("kg_started", time.perf_counter()))
+    log.info("%s %s %d %.1fms", request.method, request.full_path.rstrip("?"), response.status_code, elapsed)
+    return response
+
+
+def error_page(status: int, title: str, message: str) -> Response:
+    """An error as a small HTML page for browsers, as plain text otherwise."""
+    if prefers_html():
+        body = render_template("error.html", status=status, title=title, message=message)
+        return Response(body, status=status, mimetype="text/html")
+    return Response(f"{status} {title}: {message}\n", status=status, mimetype="text/plain")
+
+
+def _http_error(exc: HTTPException) -> Response:
+    if isinstance(exc, NotAcceptableError):
+        return exc.get_response()
+    response = error_page(exc.code or 500, exc.name, exc.description or exc.name)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response

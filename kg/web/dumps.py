@@ -1,68 +1,92 @@
-"""Dump downloads, the dump listing, the VoID description and the health check."""
+"""The dumps: a listing, downloads of the known files only, and the VoID description."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_from_directory
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, send_from_directory
 
-from kg.dumps import CHECKSUM_FILE, DUMP_FILES, VOID_FILE
-from kg.formats import BY_NAME
-from kg.web.app import manifest_of, settings_of
-from kg.web.negotiation import HTML, RESOURCE_TYPES, negotiate
-from kg.web.rendering import serialize
+from kg.dumps import CHECKSUM_FILE, VOID_FILE
+from kg.web.negotiation import DATA, HTML, LISTING, Offer, negotiate
+from kg.web.rdf import rdf_response
+from kg.web.site import Site, current_site, local_href
 
 bp = Blueprint("dumps", __name__)
 
-#: The only files /dumps/ serves, with their media types.
-SERVED = {
-    **{name: BY_NAME[fmt].media_type for name, fmt in DUMP_FILES.items()},
-    VOID_FILE: "text/turtle",
-    CHECKSUM_FILE: "text/plain",
-}
+#: Files served besides the dumps listed in build.json, with their media types.
+EXTRA_FILES = {VOID_FILE: "text/turtle", CHECKSUM_FILE: "text/plain"}
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file of the build offered for download."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    triples: int | None
+    href: str
+
+
+def downloads(site: Site) -> dict[str, Download]:
+    """name -> Download for the dumps of build.json, void.ttl and SHA256SUMS that exist."""
+    sums = _checksums(site)
+    out: dict[str, Download] = {}
+    listed = [(d["name"], d["media_type"], d.get("triples")) for d in site.manifest.get("dumps", [])]
+    for name, media_type, triples in [*listed, *((n, m, None) for n, m in EXTRA_FILES.items())]:
+        path = site.out_dir / name
+        if "/" in name or "\\" in name or not path.is_file():
+            continue
+        sha = sums.get(name) or hashlib.sha256(path.read_bytes()).hexdigest()
+        out[name] = Download(name, media_type, path.stat().st_size, sha, triples, local_href(f"dumps/{name}"))
+    return out
+
+
+def _checksums(site: Site) -> dict[str, str]:
+    path = site.out_dir / CHECKSUM_FILE
+    if not path.is_file():
+        return {}
+    pairs = (line.split(None, 1) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {name.strip().lstrip("*"): digest for digest, name in pairs}
 
 
 @bp.route("/dumps/")
-def listing() -> Response:
-    """Each dump with media type, size, sha256 and triple count (HTML or JSON)."""
-    dumps = manifest_of(current_app).get("dumps", [])
-    if request.accept_mimetypes.best_match([HTML, "application/json"]) == "application/json":
-        response = jsonify(dumps)
-    else:
-        response = Response(render_template("dumps.html", dumps=dumps), mimetype=HTML)
-    response.headers["Vary"] = "Accept"
-    return response
+def listing() -> Any:
+    """The downloadable files with size, SHA-256 and media type (HTML or JSON)."""
+    site = current_site()
+    files = list(downloads(site).values())
+    if negotiate(LISTING) is HTML:
+        return render_template("dumps.html", title="Dumps", files=files, manifest=site.manifest)
+    return jsonify({"build": site.manifest.get("build"), "files": [asdict(f) for f in files]})
 
 
-@bp.route("/dumps/<name>", methods=["GET", "HEAD"])
+@bp.route("/dumps/<name>")
 def download(name: str) -> Response:
-    """One dump file; anything not in the fixed list is 404 (no path is ever joined)."""
-    if name not in SERVED:
-        return Response(f"404: no dump called {name!r}\n", 404, mimetype="text/plain")
-    out = Path(settings_of(current_app).out_dir).absolute()
-    response = send_from_directory(out, name, mimetype=SERVED[name], conditional=True, etag=True, as_attachment=False)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    """One known file of the build; any other name (or path trick) is a 404."""
+    site = current_site()
+    known = downloads(site).get(name)
+    if known is None:
+        abort(404, f"No dump file named {name!r}; see /dumps/.")
+    return send_from_directory(site.out_dir, known.name, mimetype=known.media_type)
 
 
 @bp.route("/.well-known/void")
-def void() -> Response:
-    """The VoID + DCAT description, Turtle by default, other RDF formats by negotiation."""
-    offered = tuple(t for t in RESOURCE_TYPES if t != HTML)
-    choice = negotiate(request.accept_mimetypes, offered, request.args.get("format"))
-    if choice.media_type is None:
-        return Response(f"406: {choice.error}. Offered: {', '.join(offered)}\n", 406, mimetype="text/plain")
-    path = Path(settings_of(current_app).out_dir) / VOID_FILE
-    triples = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
-    response = Response(serialize(triples, choice.media_type), mimetype=choice.media_type)
-    response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+def void() -> Any:
+    """The VoID description: the Turtle file, other formats from the store, HTML as /dataset."""
+    return void_response(negotiate(DATA))
 
 
-@bp.route("/health")
-def health() -> Response:
-    """Liveness: the build the server is serving."""
-    manifest = manifest_of(current_app)
-    return jsonify({"status": "ok", "build": manifest.get("build"), "articles": manifest.get("articles")})
+def void_response(offer: Offer) -> Any:
+    """The dataset description in offer's format (HTML: a redirect to the /dataset page)."""
+    site = current_site()
+    if offer is HTML:
+        return redirect(local_href("dataset"), code=303)
+    assert offer.rdf is not None
+    if offer.name == "turtle" and (site.out_dir / VOID_FILE).is_file():
+        return send_from_directory(site.out_dir, VOID_FILE, mimetype=offer.media_type)
+    quads = site.store.quads_for(None, ox.NamedNode(site.graph("void")))
+    return rdf_response(quads, offer.rdf)

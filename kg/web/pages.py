@@ -1,143 +1,214 @@
-"""HTML and RDF pages: the home page and every resource by content negotiation."""
+"""Pages: the home page, /health, and every resource of the graph by content negotiation."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 
-from kg.describe import resource
-from kg.namespaces import RDF, SCHEMA
-from kg.web.app import manifest_of, settings_of, store_of
-from kg.web.negotiation import HTML, RESOURCE_TYPES, TWIN_EXTENSIONS, negotiate, split_extension
-from kg.web.rendering import curie, display, serialize
+from kg.namespaces import DCTERMS, OA, RDF, SCHEMA
+from kg.web.describe import (
+    Description,
+    Evidence,
+    describe,
+    evidence_about,
+    evidence_in,
+    incoming,
+    label_quads,
+    labels_of,
+)
+from kg.web.dumps import void_response
+from kg.web.negotiation import HOME, HTML, RESOURCE, negotiate, split_twin
+from kg.web.rdf import rdf_response
+from kg.web.site import Site, current_site, local_href
+from kg.web.views import Linker, highlight
 
 bp = Blueprint("pages", __name__)
 
-_HOME_QUERY = """
-SELECT ?a ?h ?d WHERE { ?a a schema:NewsArticle ; schema:headline ?h . OPTIONAL { ?a schema:datePublished ?d } }
-ORDER BY DESC(?d) ?h LIMIT 50"""
-_TOP_ENTITIES = """
-SELECT ?e ?n ?t (COUNT(DISTINCT ?a) AS ?c) WHERE {
-  ?a schema:mentions ?e . ?e schema:name ?n ; a ?t }
-GROUP BY ?e ?n ?t ORDER BY DESC(?c) ?n LIMIT 200"""
+#: How many of a list a page shows before saying "and N more".
+MENTIONED_IN_CAP = 100
+REFERENCED_BY_CAP = 20
+HOME_CAP = 500
+SNIPPETS = 3
+KINDS = {"person": "People", "organization": "Organizations", "place": "Places", "event": "Events"}
+_MENTIONS, _HAS_BODY, _BODY = str(SCHEMA.mentions), str(OA.hasBody), str(SCHEMA.articleBody)
 
 
-def error_response(status: int, message: str) -> Response:
-    """An error as a small HTML page for browsers, plain text otherwise."""
-    if request.accept_mimetypes.best_match(["text/plain", HTML]) == HTML:
-        return Response(render_template("error.html", status=status, message=message), status, mimetype=HTML)
-    return Response(f"{status}: {message}\n", status, mimetype="text/plain")
-
-
-def _alternates(path: str) -> list[tuple[str, str]]:
-    """(media type, href) of the machine-readable twins of a page."""
-    return [(media, f"/{path}.{ext}") for media, ext in TWIN_EXTENSIONS.items()]
-
-
-def _rdf_response(triples: list[ox.Triple], media_type: str, path: str) -> Response:
-    response = Response(serialize(triples, media_type), mimetype=media_type)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Content-Location"] = f"/{path}.{TWIN_EXTENSIONS[media_type]}"
-    return response
-
-
-def _finish(response: Response, path: str) -> Response:
-    response.headers["Vary"] = "Accept"
-    response.headers["Link"] = ", ".join(
-        f'<{href}>; rel="alternate"; type="{media}"' for media, href in _alternates(path)
-    )
+@bp.route("/health")
+def health() -> Response:
+    """Liveness and which build is served, as JSON."""
+    site = current_site()
+    try:
+        ok = bool(site.store.query("ASK { ?s ?p ?o }"))
+    except (OSError, ValueError, RuntimeError):
+        ok = False
+    body = {
+        "status": "ok" if ok else "error",
+        "build": site.manifest.get("build"),
+        "finished": site.manifest.get("finished"),
+        "base_iri": site.base,
+    }
+    response = jsonify(body)
+    response.status_code = 200 if ok else 503
     return response
 
 
 @bp.route("/")
-def home() -> Response:
-    """The dataset at a glance: counts, articles, most-mentioned entities, links."""
-    choice = negotiate(request.accept_mimetypes, RESOURCE_TYPES, request.args.get("format"))
-    if choice.media_type is None:
-        return _not_acceptable(choice.error)
-    store = store_of(current_app)
-    settings = settings_of(current_app)
-    if choice.media_type != HTML:
-        triples = [
-            ox.Triple(q.subject, q.predicate, q.object)
-            for q in store.quads_for(None, ox.NamedNode(settings.base_iri + "graph/void"))
-        ]
-        return _finish(_rdf_response(triples, choice.media_type, "dataset"), "dataset")
-    articles = [
-        (display(r["a"], {}, settings.base_iri).href, r["h"].value, r["d"].value if r["d"] else "")
-        for r in store.query(_HOME_QUERY)
-    ]
-    groups: dict[str, list[tuple[str | None, str, int]]] = defaultdict(list)
-    for row in store.query(_TOP_ENTITIES):
-        kind = curie(row["t"].value).removeprefix("schema:")
-        groups[kind].append((display(row["e"], {}, settings.base_iri).href, row["n"].value, int(row["c"].value)))
-    html = render_template(
+def home() -> Any:
+    """The dataset at a glance (HTML), or its VoID description by negotiation."""
+    offer = negotiate(HOME)
+    if offer is not HTML:
+        return void_response(offer)
+    site = current_site()
+    dataset = {
+        q.predicate.value: q.object.value
+        for q in site.store.quads_for(ox.NamedNode(site.iri("dataset")))
+        if isinstance(q.object, ox.Literal)
+    }
+    build = site.manifest.get("build")
+    linker = Linker(site.base, local_href("").rstrip("/"), _labels(site, {build} if build else set()))
+    return render_template(
         "home.html",
-        manifest=manifest_of(current_app),
-        articles=articles,
-        groups=sorted(groups.items()),
-        alternates=_alternates("dataset"),
+        title=dataset.get(str(DCTERMS.title), "kg news knowledge graph"),
+        description=dataset.get(str(DCTERMS.description), ""),
+        manifest=site.manifest,
+        build=linker.iri(build) if build else None,
+        articles=_articles(site, linker),
+        groups=_entity_groups(site, linker),
+        alternates=_alternates(url_for("dumps.void"), extension=False),
     )
-    return _finish(Response(html, mimetype=HTML), "dataset")
 
 
-def _not_acceptable(reason: str | None) -> Response:
-    offered = ", ".join(RESOURCE_TYPES)
-    response = Response(f"406: {reason}. Offered: {offered}\n", 406, mimetype="text/plain")
-    response.headers["Vary"] = "Accept"
-    return response
+def _articles(site: Site, linker: Linker) -> dict[str, Any]:
+    query = f"""SELECT ?article (SAMPLE(?h) AS ?headline) (SAMPLE(?d) AS ?date) WHERE {{
+      ?article a schema:NewsArticle ; schema:headline ?h . OPTIONAL {{ ?article schema:datePublished ?d }}
+    }} GROUP BY ?article ORDER BY DESC(?date) ?headline LIMIT {HOME_CAP + 1}"""
+    rows = list(site.store.query(query))
+    items = [
+        {
+            "link": linker.iri(row["article"].value, row["headline"].value),
+            "date": row["date"].value if row["date"] else "",
+        }
+        for row in rows[:HOME_CAP]
+    ]
+    return {"items": items, "more": len(rows) > HOME_CAP}
 
 
-@bp.route("/<path:path>", methods=["GET", "HEAD"])
-def resource_page(path: str) -> Response:
-    """Any IRI under the base, by its path, in HTML or RDF."""
-    settings = settings_of(current_app)
-    store = store_of(current_app)
-    description = resource(store, settings.base_iri + path)
-    explicit = request.args.get("format")
+def _entity_groups(site: Site, linker: Linker) -> list[dict[str, Any]]:
+    query = f"""SELECT ?entity (SAMPLE(?n) AS ?name) (COUNT(DISTINCT ?article) AS ?articles) WHERE {{
+      GRAPH <{site.graph("entities")}> {{ ?entity schema:name ?n }}
+      OPTIONAL {{ ?article schema:mentions ?entity }}
+    }} GROUP BY ?entity ORDER BY DESC(?articles) ?name"""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in site.store.query(query):
+        kind = (site.path_of(row["entity"].value) or "").split("/", 1)[0]
+        groups[KINDS.get(kind, "Other")].append(
+            {"link": linker.iri(row["entity"].value, row["name"].value), "articles": int(row["articles"].value)}
+        )
+    order = [*KINDS.values(), "Other"]
+    return [
+        {"name": name, "items": groups[name][:HOME_CAP], "total": len(groups[name])}
+        for name in order
+        if groups.get(name)
+    ]
+
+
+@bp.route("/<path:path>")
+def resource(path: str) -> Any:
+    """Any path P names the IRI base + P; `P.ttl` etc. are its twins in one format."""
+    site = current_site()
+    asked = site.iri(path)
+    description = describe(site.store, asked)
+    extension = None
+    if description is None and (twin := split_twin(path)) is not None:
+        description = describe(site.store, site.iri(twin[0]))
+        if description is not None:
+            path, extension = twin
     if description is None:
-        stem, media_type = split_extension(path)
-        if media_type is None or stem == path:
-            return error_response(404, f"nothing is known about /{path}")
-        description = resource(store, settings.base_iri + stem)
-        if description is None:
-            return error_response(404, f"nothing is known about /{stem}")
-        path, explicit = stem, explicit or media_type
-    choice = negotiate(request.accept_mimetypes, RESOURCE_TYPES, explicit)
-    if choice.media_type is None:
-        return _not_acceptable(choice.error)
-    if choice.media_type != HTML:
-        return _finish(_rdf_response(description.triples, choice.media_type, path), path)
-    base = settings.base_iri
-    labels = description.labels
-    rows: dict[str, list[object]] = defaultdict(list)
-    types = []
-    sub: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
-    for t in description.triples:
-        subject = str(getattr(t.subject, "value", t.subject))
-        if subject != description.iri:
-            sub[subject][curie(t.predicate.value)].append(display(t.object, labels, base))
-        elif t.predicate.value == str(RDF.type):
-            types.append(curie(str(getattr(t.object, "value", t.object))))
-        else:
-            rows[curie(t.predicate.value)].append(display(t.object, labels, base))
-    title = labels.get(description.iri) or path
-    body = rows.pop("schema:articleBody", [])
-    incoming = [(curie(t.predicate.value), display(t.subject, labels, base)) for t in description.incoming]
-    html = render_template(
-        "resource.html",
-        title=title,
-        iri=description.iri,
-        types=types,
-        rows=sorted(rows.items()),
-        body=[getattr(v, "text", "") for v in body],
-        sub=sorted((k, sorted(v.items())) for k, v in sub.items()),
-        incoming=incoming,
-        incoming_total=description.incoming_total,
-        alternates=_alternates(path),
-        is_article=any(t.endswith("Article") for t in types),
-        schema_mentions=str(SCHEMA.mentions),
+        abort(404, f"There is no resource <{asked}> in this dataset.")
+    offer = negotiate(RESOURCE, extension)
+    if offer.rdf is not None:
+        return rdf_response(description.quads(), offer.rdf)
+    return _resource_page(site, path, description)
+
+
+def _alternates(href: str, *, extension: bool = True) -> list[dict[str, str]]:
+    """The machine twins of a page: `href.ext` (or `href?format=name`)."""
+    return [
+        {
+            "media_type": o.media_type,
+            "label": o.label,
+            "href": f"{href}.{o.extension}" if extension else f"{href}?format={o.name}",
+        }
+        for o in RESOURCE
+        if o.rdf is not None
+    ]
+
+
+def _resource_page(site: Site, path: str, description: Description) -> Response:
+    iri = description.iri
+    links_in = incoming(site.store, iri, cap=MENTIONED_IN_CAP)
+    evidence = evidence_in(description)
+    about: list[Evidence] = evidence_about(site.store, iri) if any(g.predicate == _HAS_BODY for g in links_in) else []
+    mentioned_in = next((g for g in links_in if g.predicate == _MENTIONS), None)
+    others = [g for g in links_in if g.predicate not in (_MENTIONS, _HAS_BODY)]
+    for group in others:
+        group.subjects = group.subjects[:REFERENCED_BY_CAP]
+    extra = {s for g in links_in for s in g.subjects} | {e.article for e in about}
+    labels = description.labels()
+    labels.update(_labels(site, extra - labels.keys()))
+    linker = Linker(site.base, local_href("").rstrip("/"), labels)
+
+    body = next(
+        (q.object.value for q in description.own if q.predicate.value == _BODY and isinstance(q.object, ox.Literal)),
+        None,
     )
-    return _finish(Response(html, mimetype=HTML), path)
+    segments = highlight(body, evidence, linker) if body is not None and evidence else []
+    evidence_iris = {e.annotation for e in evidence}
+    parts = [
+        {"link": linker.iri(part), "rows": linker.rows(quads)}
+        for part, quads in sorted(description.parts.items())
+        if not any(part == a or part.startswith(a + "/") for a in evidence_iris)
+    ]
+    by_article: dict[str, list[Evidence]] = defaultdict(list)
+    for e in about:
+        by_article[e.article].append(e)
+    mentioned = []
+    if mentioned_in is not None:
+        for article in sorted(mentioned_in.subjects, key=lambda a: ((labels.get(a) or a).lower(), a)):
+            quotes = by_article.get(article, [])
+            mentioned.append({"link": linker.iri(article), "count": len(quotes), "quotes": quotes[:SNIPPETS]})
+    types = [
+        linker.vocabulary(q.object.value)
+        for q in description.own
+        if q.predicate.value == str(RDF.type) and isinstance(q.object, ox.NamedNode)
+    ]
+    page = render_template(
+        "resource.html",
+        title=labels.get(iri) or path,
+        iri=iri,
+        types=types,
+        rows=linker.rows(description.own, skip=(_BODY,) if segments else ()),
+        segments=segments,
+        evidence=[{"e": e, "entity": linker.iri(e.entity), "annotation": linker.href(e.annotation)} for e in evidence],
+        parts=parts,
+        mentioned=mentioned,
+        mentioned_total=mentioned_in.total if mentioned_in else 0,
+        referenced=[
+            {
+                "predicate": linker.vocabulary(g.predicate),
+                "links": [linker.iri(s) for s in g.subjects],
+                "total": g.total,
+            }
+            for g in others
+        ],
+        linker=linker,
+        alternates=_alternates(local_href(path)),
+    )
+    return Response(page, mimetype="text/html")
+
+
+def _labels(site: Site, iris: set[str]) -> dict[str, str]:
+    return labels_of(label_quads(site.store, iris)) if iris else {}

@@ -1,26 +1,68 @@
-"""Running the app: a production WSGI server (waitress), or one request without a server."""
+"""Running the app: the waitress production WSGI server, or one request without any server."""
 
 from __future__ import annotations
 
 import logging
+import sys
+import threading
+from typing import Any
 
-from kg.settings import Settings
+from waitress import wasyncore
+from waitress.server import create_server
+
+from kg.settings import Settings, load_settings
 from kg.web.app import create_app
 
 
-def serve(settings: Settings) -> None:
-    """Serve until interrupted, with waitress on settings.host:settings.port."""
-    from waitress import serve as waitress_serve
+def make_server(settings: Settings) -> Any:
+    """A bound (not yet running) waitress server for the app on settings.host:settings.port."""
+    return create_server(
+        create_app(settings), host=settings.host, port=settings.port, threads=settings.threads, ident="kg"
+    )
 
+
+def urls(server: Any) -> list[str]:
+    """The URLs a server listens on (port 0 resolved to the real port)."""
+    listening = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
+    return [
+        f"http://[{host}]:{port}/" if ":" in str(host) else f"http://{host}:{port}/" for host, port, *_ in listening
+    ]
+
+
+def stop(server: Any, thread: threading.Thread | None = None, timeout: float = 10.0) -> None:
+    """Stop a server whose run() loop is in another thread: the loop closes every socket and
+    returns; then the worker threads are shut down."""
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    if thread is not None:
+        thread.join(timeout)
+    server.task_dispatcher.shutdown()
+
+
+def serve(settings: Settings) -> None:
+    """Serve until interrupted (Ctrl-C), printing the URL."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(settings)
-    print(f"serving {settings.out_dir}/ on http://{settings.host}:{settings.port}/", flush=True)
-    waitress_serve(app, host=settings.host, port=settings.port, threads=settings.threads, ident="kg")
+    server = make_server(settings)
+    for url in urls(server):
+        print(f"serving on {url}", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.task_dispatcher.shutdown()
 
 
 def get(settings: Settings, path: str, accept: str = "text/html") -> tuple[int, dict[str, str], bytes]:
-    """One GET through the app without a server (for `kg serve --get`)."""
+    """One GET of path (with its query string) through the app, without a server."""
     app = create_app(settings)
     with app.test_client() as client:
         response = client.get(path, headers={"Accept": accept})
         return response.status_code, dict(response.headers), response.get_data()
+
+
+if __name__ == "__main__":  # python -m kg.web.server: serve with kg.toml / KG_* settings
+    try:
+        serve(load_settings())
+    except (FileNotFoundError, OSError) as exc:
+        print(f"kg.web.server: error: {exc}", file=sys.stderr)
+        sys.exit(2)

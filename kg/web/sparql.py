@@ -1,146 +1,194 @@
-"""The SPARQL 1.1 Protocol endpoint (read-only) and its HTML query form."""
+"""/sparql: the SPARQL 1.1 Protocol (query only) over the read-only store, plus an HTML form."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from typing import Any
+from urllib.parse import urlencode
 
-from kg.query import RESULT_TYPES, QueryError, QueryOutcome, run_query, serialize_results
-from kg.web.app import settings_of, store_of
-from kg.web.negotiation import HTML, negotiate
-from kg.web.rendering import display, serialize
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request, url_for
+
+from kg.namespaces import RDF, SD
+from kg.query import QueryError, QueryOutcome, run_query, serialize_results
+from kg.web.negotiation import DATA, GRAPH_RESULTS, HTML, SOLUTIONS, negotiate, prefers_html
+from kg.web.rdf import rdf_response
+from kg.web.site import Site, current_site, local_href
+from kg.web.views import Linker
 
 bp = Blueprint("sparql", __name__)
 
-RESULT_MEDIA = tuple(RESULT_TYPES.values())
-GRAPH_MEDIA = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")
-_KIND_OF_MEDIA = {v: k for k, v in RESULT_TYPES.items()}
-_FORMAT_ALIASES = {
-    "json": RESULT_TYPES["json"],
-    "xml": RESULT_TYPES["xml"],
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-
-EXAMPLES = {
-    "Articles, newest first": "SELECT ?article ?headline ?date WHERE {\n  ?article a schema:NewsArticle ;"
-    " schema:headline ?headline .\n  OPTIONAL { ?article schema:datePublished ?date }\n} ORDER BY DESC(?date)",
-    "Most mentioned entities": "SELECT ?entity ?name (COUNT(DISTINCT ?article) AS ?articles) WHERE {\n"
-    "  ?article schema:mentions ?entity . ?entity schema:name ?name\n}"
-    " GROUP BY ?entity ?name ORDER BY DESC(?articles) LIMIT 20",
-    "People and the articles naming them": "SELECT ?name ?headline WHERE {\n  ?article schema:mentions ?p ;"
-    " schema:headline ?headline .\n  ?p a schema:Person ; schema:name ?name\n} ORDER BY ?name",
-    "Evidence for each mention of Rand Paul": "SELECT ?exact ?start ?end ?headline WHERE {\n"
-    '  ?ann oa:hasBody ?e ; oa:hasTarget ?t . ?e schema:name "Rand Paul" .\n'
-    "  ?t oa:hasSource ?a ; oa:hasSelector ?pos, ?q .\n  ?pos oa:start ?start ; oa:end ?end . ?q oa:exact ?exact .\n"
-    "  ?a schema:headline ?headline\n} ORDER BY ?headline ?start",
-    "Where each article came from": "SELECT ?headline ?file ?sha256 WHERE {\n  ?a schema:headline ?headline ;"
-    " prov:wasDerivedFrom ?s .\n  ?s schema:name ?file ; schema:sha256 ?sha256\n}",
-    "The build and its software": "SELECT ?build ?started ?agent ?version WHERE {\n  ?build a prov:Activity ;"
-    " prov:startedAtTime ?started ; prov:wasAssociatedWith ?a .\n"
-    "  ?a schema:name ?agent ; schema:softwareVersion ?version\n}",
-}
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: What /sparql answers with no query: the form (HTML) or a service description (RDF).
+SERVICE = (HTML, *(o for o in DATA if o is not HTML))
 
 
-def _error(exc: QueryError) -> Response:
-    response = Response(f"{exc.status}: {exc.message}\n", exc.status, mimetype="text/plain")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+def examples(site: Site) -> list[tuple[str, str]]:
+    """(title, query) pairs about this graph, shown as links on the form."""
+    entities = site.graph("entities")
+    return [
+        (
+            "Articles, newest first",
+            "SELECT ?article ?headline ?date WHERE {\n  ?article a schema:NewsArticle ; schema:headline ?headline .\n"
+            "  OPTIONAL { ?article schema:datePublished ?date }\n} ORDER BY DESC(?date) ?headline",
+        ),
+        (
+            "Most mentioned entities",
+            "SELECT ?entity ?name (COUNT(DISTINCT ?article) AS ?articles) WHERE {\n"
+            "  ?article schema:mentions ?entity . ?entity schema:name ?name\n"
+            "} GROUP BY ?entity ?name ORDER BY DESC(?articles) ?name LIMIT 20",
+        ),
+        (
+            "People and the words that mention them (Web Annotation evidence)",
+            "SELECT ?name ?exact ?article WHERE {\n  ?annotation oa:hasBody ?person ; oa:hasTarget ?target .\n"
+            "  ?person a schema:Person ; schema:name ?name .\n"
+            "  ?target oa:hasSource ?article ; oa:hasSelector ?quote . ?quote oa:exact ?exact\n"
+            "} ORDER BY ?name ?article LIMIT 100",
+        ),
+        (
+            "Entities per type",
+            f"SELECT ?type (COUNT(?entity) AS ?entities) WHERE {{\n  GRAPH <{entities}> {{ ?entity a ?type }}\n"
+            "} GROUP BY ?type ORDER BY DESC(?entities)",
+        ),
+        (
+            "Statements per named graph",
+            "SELECT ?graph (COUNT(*) AS ?statements) WHERE { GRAPH ?graph { ?s ?p ?o } }\n"
+            "GROUP BY ?graph ORDER BY DESC(?statements)",
+        ),
+        (
+            "Provenance of the build",
+            "SELECT ?build ?started ?ended ?agent ?name ?version WHERE {\n"
+            "  ?build a prov:Activity ; prov:startedAtTime ?started ; prov:endedAtTime ?ended ;\n"
+            "         prov:wasAssociatedWith ?agent .\n  ?agent schema:name ?name ; schema:softwareVersion ?version\n}",
+        ),
+        (
+            "CONSTRUCT: articles and the people they mention",
+            "CONSTRUCT { ?article schema:mentions ?person . ?person schema:name ?name } WHERE {\n"
+            "  ?article schema:mentions ?person . ?person a schema:Person ; schema:name ?name\n}",
+        ),
+    ]
 
 
-def _query_text() -> str | None:
-    """The query from GET ?query=, a POST sparql-query body or a POST form; refuse updates."""
-    if "update" in request.values or request.mimetype == "application/sparql-update":
-        raise QueryError(403, "this endpoint is read-only: SPARQL Update is refused")
-    if request.method == "POST" and request.mimetype == "application/sparql-query":
-        try:
-            return request.get_data(as_text=False).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise QueryError(400, "the query body is not valid UTF-8") from exc
-    if request.method == "POST" and request.mimetype not in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-        "",
-    ):
-        raise QueryError(415, f"unsupported content type {request.mimetype!r} for a SPARQL query")
-    queries = request.form.getlist("query") if request.method == "POST" else request.args.getlist("query")
+def _plain(status: int, message: str) -> Response:
+    return Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
+
+
+def _protocol_request() -> tuple[str | None, list[str], list[str]]:
+    """(query, default-graph-uri values, named-graph-uri values) as the protocol passes them."""
+    params = request.args
+    if request.method == "POST":
+        if request.mimetype in _FORM_TYPES:
+            params = request.form
+        elif request.mimetype == "application/sparql-query":
+            try:
+                body = request.get_data().decode(request.mimetype_params.get("charset", "utf-8"))
+            except (UnicodeDecodeError, LookupError) as exc:
+                raise QueryError(400, f"the query body is not readable text: {exc}") from exc
+            return body, request.args.getlist("default-graph-uri"), request.args.getlist("named-graph-uri")
+        else:
+            raise QueryError(
+                415, "POST a query as application/sparql-query or as a form (application/x-www-form-urlencoded)"
+            )
+    queries = params.getlist("query")
     if len(queries) > 1:
-        raise QueryError(400, "more than one 'query' parameter")
-    return queries[0] if queries else None
+        raise QueryError(400, "give exactly one query parameter")
+    return (queries[0] if queries else None), params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
-def endpoint() -> Response:
-    """SPARQL 1.1 Protocol: SELECT/ASK as JSON, XML, CSV, TSV; CONSTRUCT/DESCRIBE as RDF."""
-    settings = settings_of(current_app)
+def endpoint() -> Any:
+    """SELECT/ASK as SPARQL results (JSON, XML, CSV, TSV), CONSTRUCT/DESCRIBE as RDF, or HTML."""
+    site = current_site()
+    if "update" in request.args or "update" in request.form or request.mimetype == "application/sparql-update":
+        return _failure(QueryError(403, "this endpoint is read-only: SPARQL Update is refused"), None)
     try:
-        text = _query_text()
+        query, defaults, named = _protocol_request()
     except QueryError as exc:
-        return _error(exc)
-    wants_html = request.accept_mimetypes.best_match(
-        [HTML, *RESULT_MEDIA, *GRAPH_MEDIA]
-    ) == HTML and not request.args.get("format")
-    if text is None:
-        if wants_html:
-            return Response(
-                render_template(
-                    "sparql.html",
-                    query=next(iter(EXAMPLES.values())),
-                    examples=EXAMPLES,
-                    outcome=None,
-                    error=None,
-                    base=settings.base_iri,
-                ),
-                mimetype=HTML,
-            )
-        return _error(QueryError(400, "missing 'query' parameter"))
-    defaults = request.values.getlist("default-graph-uri")
-    named = request.values.getlist("named-graph-uri")
+        return _failure(exc, None)
+    if query is None:
+        offer = negotiate(SERVICE)
+        if offer is HTML:
+            return _page(site, None, None, None)
+        assert offer.rdf is not None
+        return rdf_response(service_description(site), offer.rdf)
+    if not query.strip():
+        return _failure(QueryError(400, "the query is empty"), query)
     try:
-        outcome = run_query(store_of(current_app), text, settings, default_graphs=defaults, named_graphs=named)
+        outcome = run_query(site.store, query, site.settings, default_graphs=defaults, named_graphs=named)
     except QueryError as exc:
-        if wants_html:
-            html = render_template(
-                "sparql.html", query=text, examples=EXAMPLES, outcome=None, error=exc.message, base=settings.base_iri
-            )
-            return Response(html, exc.status, mimetype=HTML)
-        return _error(exc)
-    response = Response(_html(outcome, text, settings.base_iri), mimetype=HTML) if wants_html else _machine(outcome)
+        return _failure(exc, query)
+    offer = negotiate(GRAPH_RESULTS if outcome.kind == "graph" else SOLUTIONS)
+    if offer is HTML:
+        response = _page(site, query, outcome, None)
+    elif offer.rdf is not None:
+        response = rdf_response((ox.Quad(t.subject, t.predicate, t.object) for t in outcome.triples), offer.rdf)
+    else:
+        response = Response(serialize_results(outcome, offer.name), mimetype=offer.media_type)
     if outcome.truncated:
         response.headers["X-KG-Truncated"] = "true"
-        response.headers["X-KG-Result-Limit"] = str(settings.result_limit)
-    response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
-def _machine(outcome: QueryOutcome) -> Response:
-    explicit = request.args.get("format")
-    explicit = _FORMAT_ALIASES.get(explicit, explicit) if explicit else None
-    offered = GRAPH_MEDIA if outcome.kind == "graph" else RESULT_MEDIA
-    choice = negotiate(request.accept_mimetypes, offered, explicit)
-    if choice.media_type is None:
-        return Response(f"406: {choice.error}. Offered: {', '.join(offered)}\n", 406, mimetype="text/plain")
-    if outcome.kind == "graph":
-        return Response(serialize(outcome.triples, choice.media_type), mimetype=choice.media_type)
-    body = serialize_results(outcome, _KIND_OF_MEDIA[choice.media_type])
-    mimetype = choice.media_type
-    return Response(body, content_type=f"{mimetype}; charset=utf-8")
+def _failure(exc: QueryError, query: str | None) -> Response:
+    """The error as plain text (its status), or on the form for a browser."""
+    if prefers_html():
+        return _page(current_site(), query, None, exc)
+    return _plain(exc.status, exc.message)
 
 
-def _html(outcome: QueryOutcome, text: str, base: str) -> str:
-    rows = [[display(term, {}, base) if term is not None else None for term in row] for row in outcome.rows]
-    triples = [
-        [display(t.subject, {}, base), display(t.predicate, {}, base), display(t.object, {}, base)]
-        for t in outcome.triples
-    ]
-    return render_template(
+def _query_url(query: str, *, external: bool = False, **extra: str) -> str:
+    """A GET link to run query (with this request's dataset parameters)."""
+    params: list[tuple[str, str]] = [("query", query)]
+    for name in ("default-graph-uri", "named-graph-uri"):
+        params += [(name, value) for value in request.values.getlist(name)]
+    params += list(extra.items())
+    return url_for("sparql.endpoint", _external=external) + "?" + urlencode(params)
+
+
+def _links(query: str) -> dict[str, Any]:
+    return {
+        "share": _query_url(query, external=True),
+        "downloads": {
+            kind: [(o.label, _query_url(query, format=o.name)) for o in offers]
+            for kind, offers in (("select", SOLUTIONS[:-1]), ("graph", GRAPH_RESULTS[:4]))
+        },
+    }
+
+
+def _page(site: Site, query: str | None, outcome: QueryOutcome | None, error: QueryError | None) -> Response:
+    linker = Linker(site.base, local_href("").rstrip("/"))
+    table: list[list[Any]] = []
+    if outcome is not None and outcome.kind == "select":
+        table = [[linker.term(t) if t is not None else None for t in row] for row in outcome.rows]
+    elif outcome is not None and outcome.kind == "graph":
+        table = [[linker.term(t.subject), linker.term(t.predicate), linker.term(t.object)] for t in outcome.triples]
+    listed = examples(site)
+    body = render_template(
         "sparql.html",
-        query=text,
-        examples=EXAMPLES,
+        title="SPARQL",
+        query=query if query is not None else listed[0][1],
         outcome=outcome,
-        rows=rows,
-        triples=triples,
-        error=None,
-        base=base,
-        limit=current_app.extensions["kg.settings"].result_limit,
+        table=table,
+        error=error,
+        limit=site.settings.result_limit,
+        examples=[(title, url_for("sparql.endpoint", query=text)) for title, text in listed],
+        links=_links(query) if query and outcome is not None else None,
     )
+    return Response(body, status=error.status if error else 200, mimetype="text/html")
+
+
+def service_description(site: Site) -> list[ox.Quad]:
+    """A SPARQL 1.1 Service Description of this endpoint."""
+    service = ox.NamedNode(request.base_url)
+
+    def sd(local: str) -> ox.NamedNode:
+        return ox.NamedNode(str(SD) + local)
+
+    triples = [
+        (service, ox.NamedNode(str(RDF.type)), sd("Service")),
+        (service, sd("endpoint"), service),
+        (service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        (service, sd("feature"), sd("UnionDefaultGraph")),
+    ]
+    if site.settings.allow_service:
+        triples.append((service, sd("feature"), sd("BasicFederatedQuery")))
+    return [ox.Quad(s, p, o) for s, p, o in triples]

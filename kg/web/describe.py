@@ -1,0 +1,207 @@
+"""What the web app shows for one IRI, read from the store: its outgoing statements, those of
+the IRIs under its own path (an article's images and mention evidence), labels of what they
+link to, incoming links, and the mention evidence (Web Annotations) about it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from kg.namespaces import DCTERMS, OA, RDF, RDFS, SCHEMA
+from kg.store.oxigraph import OxigraphStore
+
+#: Predicates that name a resource, most preferred first.
+LABEL_PREDICATES = tuple(str(p) for p in (SCHEMA.name, SCHEMA.headline, RDFS.label, DCTERMS.title))
+#: Most sub-resources gathered for one page.
+MAX_PARTS = 5000
+_OA = str(OA)
+
+
+@dataclass
+class Description:
+    """A resource's statements (own, of its sub-resources, labels of linked resources)."""
+
+    iri: str
+    own: list[ox.Quad]
+    parts: dict[str, list[ox.Quad]] = field(default_factory=dict)
+    label_quads: list[ox.Quad] = field(default_factory=list)
+
+    def quads(self) -> list[ox.Quad]:
+        """Everything to serialise, the resource first."""
+        out = list(self.own)
+        for iri in sorted(self.parts):
+            out += self.parts[iri]
+        return out + self.label_quads
+
+    def labels(self) -> dict[str, str]:
+        """IRI -> best label, from every statement gathered."""
+        return labels_of(self.quads())
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One mention: an annotation saying article text [start, end) identifies entity."""
+
+    annotation: str
+    entity: str
+    article: str
+    start: int
+    end: int
+    exact: str
+    prefix: str = ""
+    suffix: str = ""
+
+
+def labels_of(quads: Iterable[ox.Quad]) -> dict[str, str]:
+    """IRI -> label, preferring schema:name, then headline, rdfs:label, dct:title."""
+    best: dict[str, tuple[int, str]] = {}
+    for q in quads:
+        predicate = q.predicate.value
+        if predicate in LABEL_PREDICATES and isinstance(q.object, ox.Literal) and isinstance(q.subject, ox.NamedNode):
+            rank = LABEL_PREDICATES.index(predicate)
+            key = q.subject.value
+            if key not in best or (rank, q.object.value) < best[key]:
+                best[key] = (rank, q.object.value)
+    return {iri: text for iri, (_, text) in best.items()}
+
+
+def label_quads(store: OxigraphStore, iris: Iterable[str], chunk: int = 200) -> list[ox.Quad]:
+    """The label statements (with their graphs) of the given IRIs."""
+    wanted = sorted(set(iris))
+    predicates = " ".join(f"<{p}>" for p in LABEL_PREDICATES)
+    out: list[ox.Quad] = []
+    for i in range(0, len(wanted), chunk):
+        values = " ".join(str(ox.NamedNode(iri)) for iri in wanted[i : i + chunk])
+        query = (
+            f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {predicates} }} "
+            "GRAPH ?g { ?s ?p ?o } }"
+        )
+        out += [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in store.query(query)]
+    return out
+
+
+def _parts(store: OxigraphStore, iri: str, own: list[ox.Quad]) -> dict[str, list[ox.Quad]]:
+    """IRIs under iri's path reachable from it (either direction), with their outgoing quads."""
+    prefix = iri + "/"
+    parts: dict[str, list[ox.Quad]] = {}
+    frontier = [(iri, own)]
+    while frontier and len(parts) < MAX_PARTS:
+        node, outgoing = frontier.pop()
+        neighbours = [q.object for q in outgoing] + [q.subject for q in store.objects_to(ox.NamedNode(node))]
+        for term in neighbours:
+            if isinstance(term, ox.NamedNode) and term.value.startswith(prefix) and term.value not in parts:
+                parts[term.value] = list(store.quads_for(term))
+                frontier.append((term.value, parts[term.value]))
+    return parts
+
+
+def describe(store: OxigraphStore, iri: str) -> Description | None:
+    """The description of iri, or None when the store has no statement about it (or iri is
+    not a valid IRI, e.g. a request path with a space or '<')."""
+    try:
+        node = ox.NamedNode(iri)
+    except ValueError:
+        return None
+    own = list(store.quads_for(node))
+    if not own:
+        return None
+    description = Description(iri, own, _parts(store, iri, own))
+    gathered = description.quads()
+    linked = {q.object.value for q in gathered if isinstance(q.object, ox.NamedNode)}
+    linked -= {iri, *description.parts}
+    description.label_quads = label_quads(store, linked)
+    return description
+
+
+@dataclass
+class Incoming:
+    """Resources linking to an IRI with one predicate: the first `cap` of them and how many."""
+
+    predicate: str
+    subjects: list[str]
+    total: int
+
+
+def incoming(store: OxigraphStore, iri: str, cap: int = 100) -> list[Incoming]:
+    """Incoming links grouped by predicate, without the resource's own sub-resources."""
+    prefix = iri + "/"
+    by_predicate: dict[str, set[str]] = defaultdict(set)
+    for q in store.objects_to(ox.NamedNode(iri)):
+        if isinstance(q.subject, ox.NamedNode) and not q.subject.value.startswith(prefix):
+            by_predicate[q.predicate.value].add(q.subject.value)
+    return [
+        Incoming(predicate, sorted(subjects)[:cap], len(subjects))
+        for predicate, subjects in sorted(by_predicate.items())
+    ]
+
+
+def _int(term: object) -> int:
+    try:
+        return int(term.value) if isinstance(term, ox.Literal) else -1
+    except ValueError:
+        return -1
+
+
+def evidence_in(description: Description) -> list[Evidence]:
+    """The mention annotations among a description's sub-resources, in text order."""
+    values: dict[tuple[str, str], list[object]] = defaultdict(list)
+    for quads in description.parts.values():
+        for q in quads:
+            if isinstance(q.subject, ox.NamedNode):
+                values[(q.subject.value, q.predicate.value)].append(q.object)
+
+    def one(subject: str, local: str) -> object:
+        found = values.get((subject, _OA + local))
+        return found[0] if found else None
+
+    out = []
+    for (subject, predicate), objects in values.items():
+        if predicate != str(RDF.type) or ox.NamedNode(_OA + "Annotation") not in objects:
+            continue
+        body, target = one(subject, "hasBody"), one(subject, "hasTarget")
+        if not isinstance(body, ox.NamedNode) or not isinstance(target, ox.NamedNode):
+            continue
+        source = one(target.value, "hasSource")
+        selectors = [s for s in values.get((target.value, _OA + "hasSelector"), []) if isinstance(s, ox.NamedNode)]
+        start = end = -1
+        exact = prefix = suffix = ""
+        for selector in selectors:
+            if one(selector.value, "start") is not None:
+                start, end = _int(one(selector.value, "start")), _int(one(selector.value, "end"))
+            if one(selector.value, "exact") is not None:
+                exact, prefix, suffix = (_text(one(selector.value, k)) for k in ("exact", "prefix", "suffix"))
+        article = source.value if isinstance(source, ox.NamedNode) else description.iri
+        out.append(Evidence(subject, body.value, article, start, end, exact, prefix, suffix))
+    return sorted(out, key=lambda e: (e.start, e.end, e.annotation))
+
+
+def _text(term: object) -> str:
+    return term.value if isinstance(term, ox.Literal) else ""
+
+
+def evidence_about(store: OxigraphStore, entity: str, limit: int = 2000) -> list[Evidence]:
+    """Mention annotations whose body is entity (at most limit), by article and position."""
+    query = f"""SELECT ?annotation ?article ?start ?end ?exact ?prefix ?suffix WHERE {{
+      ?annotation oa:hasBody {ox.NamedNode(entity)} ; oa:hasTarget ?target .
+      ?target oa:hasSource ?article ; oa:hasSelector ?position , ?quote .
+      ?position oa:start ?start ; oa:end ?end .
+      ?quote oa:exact ?exact .
+      OPTIONAL {{ ?quote oa:prefix ?prefix }} OPTIONAL {{ ?quote oa:suffix ?suffix }}
+    }} LIMIT {limit}"""
+    out = [
+        Evidence(
+            row["annotation"].value,
+            entity,
+            row["article"].value,
+            _int(row["start"]),
+            _int(row["end"]),
+            _text(row["exact"]),
+            _text(row["prefix"]),
+            _text(row["suffix"]),
+        )
+        for row in store.query(query)
+    ]
+    return sorted(out, key=lambda e: (e.article, e.start, e.annotation))
