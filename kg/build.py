@@ -137,9 +137,13 @@ def map_graph(
 ) -> list[tuple[Triple, URIRef]]:
     """All triples of the build, each with the named graph it belongs to."""
     out: list[tuple[Triple, URIRef]] = []
+    entity_iris = minter.entity_iris((e.kind, e.name) for e in resolution.entities.values())
+
+    def _iri(entity: Entity) -> URIRef:
+        return entity_iris[(entity.kind, entity.name)]
 
     def iri_of(eid: tuple[str, str]) -> URIRef:
-        return _iri(minter, resolution.entity(eid))
+        return _iri(resolution.entity(eid))
 
     for article in articles:
         graph = minter.article_graph(article.key)
@@ -147,10 +151,8 @@ def map_graph(
         linked = resolution.mentions.get(article.key, [])
         mentioned = sorted({iri_of(m.entity) for m in linked})
         about = [iri_of(eid) for eid in salient(linked, article.meta.headline, lambda e: resolution.entity(e).names())]
-        authors = [_iri(minter, resolution.find("person", name)) for name in article.meta.authors]
-        publisher = (
-            _iri(minter, resolution.find("organization", article.meta.publisher)) if article.meta.publisher else None
-        )
+        authors = [_iri(resolution.find("person", name)) for name in article.meta.authors]
+        publisher = _iri(resolution.find("organization", article.meta.publisher)) if article.meta.publisher else None
         triples = article_triples(
             minter,
             article.key,
@@ -178,17 +180,12 @@ def map_graph(
         out.extend((t, graph) for t in triples)
     entity_graph = minter.entity_graph()
     for entity in resolution.entities.values():
-        iri = minter.entity(entity.kind, entity.name)
-        out.extend((t, entity_graph) for t in entity_triples(iri, entity, build=build))
+        out.extend((t, entity_graph) for t in entity_triples(_iri(entity), entity, build=build))
     prov_graph = minter.provenance_graph()
     used = [minter.source(a.source.name) for a in articles]
     for t in build_triples(build, started=started, ended=ended, used=used, software=software, extractor=extractor):
         out.append((t, prov_graph))
     return out
-
-
-def _iri(minter: Minter, entity: Entity) -> URIRef:
-    return minter.entity(entity.kind, entity.name)
 
 
 def _build_id(settings: Settings, articles: list[_Article], extractor_version: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rdflib import URIRef
@@ -79,6 +81,22 @@ class Minter:
         if kind not in ENTITY_KINDS:
             raise ValueError(f"unknown entity kind {kind!r}")
         return self._iri(f"{kind}/{slugify(name)}")
+
+    def entity_iris(self, entities: Iterable[tuple[str, str]]) -> dict[tuple[str, str], URIRef]:
+        """IRIs for (kind, name) pairs, unique even when two names share a slug ("Tomás
+        Petrov", "Tomas Petrov"): the first name in sorted order keeps the plain slug, the
+        others get a short hash of the name appended."""
+        by_iri: dict[URIRef, list[tuple[str, str]]] = defaultdict(list)
+        for kind, name in entities:
+            by_iri[self.entity(kind, name)].append((kind, name))
+        iris: dict[tuple[str, str], URIRef] = {}
+        for iri, pairs in by_iri.items():
+            first, *others = sorted(set(pairs))
+            iris[first] = iri
+            for kind, name in others:
+                digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:6]
+                iris[(kind, name)] = URIRef(f"{iri}-{digest}")
+        return iris
 
     def entity_graph(self) -> URIRef:
         return self._iri("graph/entities")

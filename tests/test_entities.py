@@ -150,3 +150,19 @@ def test_salience_prefers_headline_and_frequent_entities() -> None:
         ("person", "rand paul"),
         ("place", "moscow"),
     ]
+
+
+def test_names_sharing_a_slug_get_distinct_iris() -> None:
+    from kg.iris import Minter
+
+    iris = Minter("http://example.org/").entity_iris(
+        [("person", "Tomas Petrov"), ("person", "Tomás Petrov"), ("place", "Tomas Petrov")]
+    )
+    assert str(iris[("person", "Tomas Petrov")]) == "http://example.org/person/tomas-petrov"
+    assert iris[("person", "Tomás Petrov")].startswith("http://example.org/person/tomas-petrov-")
+    assert str(iris[("place", "Tomas Petrov")]) == "http://example.org/place/tomas-petrov"
+
+
+def test_leading_dashes_are_not_part_of_names() -> None:
+    body = "PARIS — Tomas Petrov said."
+    assert [(m.text, m.start) for m in clean_mentions(body, [(6, 20, "PERSON")])] == [("Tomas Petrov", 8)]

@@ -84,10 +84,10 @@ _TITLE_RE = re.compile(
 )
 _LEADING_DET = re.compile(r"^(?:the|a|an|The|A|An)\s+")
 _TRAILING_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
-_TRAILING_PUNCT = re.compile(r"[\s,;:!?\"“”'’()\[\]-]+$")
+_TRAILING_PUNCT = re.compile(r"[\s,;:!?\"“”'’()\[\]\-—–‒―•·*/|]+$")
 #: A final word that keeps its dot: initials and short abbreviations ("U.S.", "Ky.", "Inc.").
 _ABBREVIATION = re.compile(r"(?:^|\s)(?:(?:[A-Z]\.)+|[A-Z][a-z]{0,3}\.)$")
-_LEADING_PUNCT = re.compile(r"^[\s,;:!?\"“”'’()\[\]-]+")
+_LEADING_PUNCT = re.compile(r"^[\s,;:!?\"“”'’()\[\]\-—–‒―•·*/|]+")
 
 
 #: Titles that are job titles, spelled out for schema:jobTitle; honorifics and parties
