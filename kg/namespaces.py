@@ -1,5 +1,7 @@
 """The only module that spells namespace IRIs."""
 
+from collections.abc import Mapping
+
 from rdflib import Namespace
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, SH, VOID, XSD
 
@@ -26,7 +28,18 @@ PREFIXES: dict[str, str] = {
     "sh": str(SH),
 }
 
+
+def curie(iri: str, prefixes: Mapping[str, str] = PREFIXES) -> str | None:
+    """'http://schema.org/name' -> 'schema:name' (longest matching namespace), or None."""
+    best = max((ns for ns in prefixes.values() if iri.startswith(ns) and len(iri) > len(ns)), key=len, default=None)
+    if best is None:
+        return None
+    prefix = next(p for p, ns in prefixes.items() if ns == best)
+    return f"{prefix}:{iri[len(best) :]}"
+
+
 __all__ = [
+    "curie",
     "DCAT",
     "DCTERMS",
     "IANA_MEDIA",

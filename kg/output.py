@@ -8,7 +8,7 @@ import pyoxigraph as ox
 
 from kg.formats import BY_NAME
 from kg.jsonld import dumps_jsonld
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIXES, curie
 from kg.query import QueryOutcome
 
 
@@ -16,10 +16,7 @@ def _cell(term: object) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        for prefix, namespace in PREFIXES.items():
-            if term.value.startswith(namespace):
-                return f"{prefix}:{term.value[len(namespace) :]}"
-        return term.value
+        return curie(term.value) or term.value
     if isinstance(term, ox.Literal):
         return term.value.replace("\n", " ")
     return str(term)

@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIXES, curie
 from kg.validate import SEVERITIES, ValidationOutcome, ValidationResult, report_graph
 
 FORMATS = ("text", "turtle", "json", "junit", "github")
@@ -24,10 +24,7 @@ _DISPLAY_PREFIXES = {**PREFIXES, "kgsh": "https://newskg.dev/shapes#"}
 def _short(iri: str | None) -> str:
     if iri is None:
         return ""
-    for prefix, namespace in _DISPLAY_PREFIXES.items():
-        if iri.startswith(namespace):
-            return f"{prefix}:{iri[len(namespace) :]}"
-    return iri
+    return curie(iri, _DISPLAY_PREFIXES) or iri
 
 
 def _summary(outcome: ValidationOutcome) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg.namespaces import PREFIXES, RDF
+from kg.namespaces import RDF, curie
 from kg.web.describe import LABEL_PREDICATES, Evidence
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -47,15 +47,6 @@ class Segment:
     href: str | None = None
     title: str = ""
     annotation: str | None = None
-
-
-def curie(iri: str) -> str | None:
-    """'http://schema.org/name' -> 'schema:name', or None when no prefix fits."""
-    best = max((ns for ns in PREFIXES.values() if iri.startswith(ns) and len(iri) > len(ns)), key=len, default=None)
-    if best is None:
-        return None
-    prefix = next(p for p, ns in PREFIXES.items() if ns == best)
-    return f"{prefix}:{iri[len(best) :]}"
 
 
 class Linker:
