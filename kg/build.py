@@ -84,7 +84,7 @@ class _Article:
     meta: ArticleMetadata
 
 
-def build_times() -> tuple[Callable[[], dt.datetime], bool]:
+def build_times() -> Callable[[], dt.datetime]:
     """A clock for the build: fixed at SOURCE_DATE_EPOCH when it is set."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
@@ -92,8 +92,8 @@ def build_times() -> tuple[Callable[[], dt.datetime], bool]:
             fixed = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
         except ValueError as exc:
             raise BuildError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds") from exc
-        return (lambda: fixed), True
-    return (lambda: dt.datetime.now(dt.UTC).replace(microsecond=0)), False
+        return lambda: fixed
+    return lambda: dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def read_articles(settings: Settings) -> tuple[list[_Article], list[Problem]]:
@@ -223,7 +223,7 @@ def build(
     """Build out_dir from raw_dir. Bad files become problems; the rest is validated and
     published. A build with SHACL violations is not published (InvalidBuildError) unless
     allow_invalid; the validation report is written into out/ either way it is published."""
-    clock, _fixed = build_times()
+    clock = build_times()
     started = clock()
     minter = Minter(settings.base_iri)
     articles, problems = read_articles(settings)

@@ -454,7 +454,6 @@ def run_validation(
     else as one union graph."""
     from kg.terms import to_ox
 
-    shapes, ontology = load_shapes(shapes_dir), load_ontology(ontology_dir)
     files = _files(paths)
     datasets = [p for p in files if (fmt := format_for_path(p.name)) is not None and fmt.datasets]
     others = [p for p in files if p not in datasets]
@@ -465,4 +464,4 @@ def run_validation(
         extra = load_data(others) if others else Graph()
         quads += [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.DefaultGraph()) for s, p, o in extra]  # type: ignore[arg-type]
         return validate_build(quads, shapes_dir, ontology_dir, engine=engine, jobs=jobs)
-    return validate(load_data(paths), shapes, ontology, engine=engine)
+    return validate(load_data(paths), load_shapes(shapes_dir), load_ontology(ontology_dir), engine=engine)

@@ -49,9 +49,6 @@ class OxigraphStore:
     def quads_for(self, subject: ox.NamedNode | None, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
         return self._store.quads_for_pattern(subject, None, None, graph)
 
-    def quads_matching(self, subject: ox.NamedNode, predicate: ox.NamedNode) -> Iterator[ox.Quad]:
-        return self._store.quads_for_pattern(subject, predicate, None, None)
-
     def objects_to(self, obj: ox.NamedNode, predicate: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
         return self._store.quads_for_pattern(None, predicate, obj, None)
 
