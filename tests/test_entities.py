@@ -166,3 +166,18 @@ def test_names_sharing_a_slug_get_distinct_iris() -> None:
 def test_leading_dashes_are_not_part_of_names() -> None:
     body = "PARIS — Tomas Petrov said."
     assert [(m.text, m.start) for m in clean_mentions(body, [(6, 20, "PERSON")])] == [("Tomas Petrov", 8)]
+
+
+def test_parallel_extraction_gives_the_same_mentions(extractor) -> None:  # type: ignore[no-untyped-def]
+    from kg.extract.metadata import extract_metadata
+    from kg.sources import read_source
+    from tests.conftest import RAW
+
+    bodies = [extract_metadata(read_source(p).text).body for p in sorted(RAW.glob("*.txt"))] * 2
+    serial = extractor.extract_many(bodies, jobs=1)
+    extractor.PARALLEL_FROM = 1
+    try:
+        parallel = extractor.extract_many(bodies, jobs=2)
+    finally:
+        del extractor.PARALLEL_FROM
+    assert parallel == serial
