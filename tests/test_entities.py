@@ -181,3 +181,9 @@ def test_parallel_extraction_gives_the_same_mentions(extractor) -> None:  # type
     finally:
         del extractor.PARALLEL_FROM
     assert parallel == serial
+
+
+def test_nationalities_are_not_places_but_places_ending_alike_are() -> None:
+    body = "Ukrainian elections and Danish voters in Brasilia and Taipei."
+    spans = [(body.index(t), body.index(t) + len(t), "GPE") for t in ("Ukrainian", "Danish", "Brasilia", "Taipei")]
+    assert [m.text for m in clean_mentions(body, spans)] == ["Brasilia", "Taipei"]

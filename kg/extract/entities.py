@@ -83,6 +83,8 @@ PERSON_TITLES = (
 _TITLE_RE = re.compile(
     r"^(?:(?:" + "|".join(re.escape(t) for t in sorted(PERSON_TITLES, key=len, reverse=True)) + r")\s+)+"
 )
+#: One word shaped like a nationality ("Ukrainian", "Japanese", "Danish", "Iraqis").
+_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ians?|eans?|ese|ish|is)$")
 _LEADING_DET = re.compile(r"^(?:the|a|an|The|A|An)\s+")
 _TRAILING_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _TRAILING_PUNCT = re.compile(r"[\s,;:!?\"“”'’()\[\]\-—–‒―•·*/|]+$")
@@ -233,6 +235,11 @@ def _trim(text: str, start: int, end: int, kind: str) -> tuple[str, int, int, st
     if len(text) < 2 or not any(ch.isupper() for ch in text):
         return None
     kind = KIND_OVERRIDES.get(text, kind)
+    if kind == "place" and _DEMONYM.match(text):
+        from kg.extract.gazetteer import candidates
+
+        if not candidates(text):
+            return None  # "Ukrainian", "Russians": a nationality the model took for a place
     return text, start, end, kind
 
 
