@@ -92,6 +92,7 @@ def run_query(
             sparql,
             default_graph=[ox.NamedNode(g) for g in default_graphs] or None,
             named_graphs=[ox.NamedNode(g) for g in named_graphs] or None,
+            base_iri=settings.base_iri + "sparql",  # the service-defined base: the endpoint
         )
     except SyntaxError as exc:
         raise QueryError(400, f"malformed query: {exc}") from exc

@@ -20,9 +20,10 @@ class GraphStore(Protocol):
         *,
         default_graph: Sequence[ox.NamedNode] | None = None,
         named_graphs: Sequence[ox.NamedNode] | None = None,
+        base_iri: str | None = None,
     ) -> Any:
         """Run a read-only SPARQL query; the default graph is the union of all graphs
-        unless default_graph names graphs."""
+        unless default_graph names graphs; relative IRIs resolve against base_iri."""
 
     def quads_for(self, subject: ox.NamedNode | None, graph: ox.NamedNode | None = None) -> Iterable[ox.Quad]:
         """Quads with this subject (any graph unless given)."""

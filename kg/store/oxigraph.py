@@ -36,8 +36,9 @@ class OxigraphStore:
         *,
         default_graph: Sequence[ox.NamedNode] | None = None,
         named_graphs: Sequence[ox.NamedNode] | None = None,
+        base_iri: str | None = None,
     ) -> Any:
-        kwargs: dict[str, Any] = {"prefixes": PREFIXES}
+        kwargs: dict[str, Any] = {"prefixes": PREFIXES, "base_iri": base_iri}
         if default_graph:
             kwargs["default_graph"] = list(default_graph)
         else:

@@ -79,9 +79,12 @@ def _protocol_request() -> tuple[str | None, list[str], list[str]]:
         if request.mimetype in _FORM_TYPES:
             params = request.form
         elif request.mimetype == "application/sparql-query":
+            charset = request.mimetype_params.get("charset", "utf-8").lower()
+            if charset not in ("utf-8", "utf8"):
+                raise QueryError(415, f"a SPARQL query body must be UTF-8, not {charset}")
             try:
-                body = request.get_data().decode(request.mimetype_params.get("charset", "utf-8"))
-            except (UnicodeDecodeError, LookupError) as exc:
+                body = request.get_data().decode("utf-8")
+            except UnicodeDecodeError as exc:
                 raise QueryError(400, f"the query body is not readable text: {exc}") from exc
             return body, request.args.getlist("default-graph-uri"), request.args.getlist("named-graph-uri")
         else:
