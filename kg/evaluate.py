@@ -402,14 +402,9 @@ def format_text(evaluation: Evaluation, title: str = "kg") -> str:
 def raw_model_predictions(gold_docs: Sequence[Document], nlp: Any) -> list[Document]:
     """The bare spaCy model on the gold texts: its spans as they come, one entity per
     distinct surface text and type in a document (the baseline kg must beat)."""
-    labels = {
-        "PERSON": "Person",
-        "ORG": "Organization",
-        "GPE": "Place",
-        "LOC": "Place",
-        "FAC": "Place",
-        "EVENT": "Event",
-    }
+    from kg.extract.entities import LABEL_KINDS
+
+    labels = {label: SCHEMA_TYPE_OF_KIND[kind] for label, kind in LABEL_KINDS.items()}
     docs = []
     for gold, parsed in zip(gold_docs, nlp.pipe([d.text for d in gold_docs]), strict=True):
         doc = Document(id=gold.id, text=gold.text)

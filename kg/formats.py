@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -49,6 +50,18 @@ def format_for_path(path: str) -> RdfFormat | None:
     suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     aliases = {"n3": "ttl", "owl": "rdf", "xml": "rdf", "json": "jsonld", "nquads": "nq"}
     return BY_EXTENSION.get(aliases.get(suffix, suffix))
+
+
+def serialize_triples(triples: Sequence[ox.Triple], fmt: RdfFormat) -> bytes:
+    """Triples in a triple format; JSON-LD is compacted with kg's prefixes (kg.jsonld),
+    Turtle and RDF/XML declare the prefixes."""
+    from kg.jsonld import dumps_jsonld
+    from kg.namespaces import PREFIXES
+
+    if fmt.name == "jsonld":
+        return dumps_jsonld(triples, PREFIXES)
+    prefixes = PREFIXES if fmt.name in ("turtle", "rdfxml") else None
+    return ox.serialize(list(triples), format=fmt.oxigraph, prefixes=prefixes) or b""
 
 
 def format_for_media_type(media_type: str) -> RdfFormat | None:

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 import pyoxigraph as ox
 
-from kg.formats import BY_NAME
-from kg.jsonld import dumps_jsonld
-from kg.namespaces import PREFIXES, curie
+from kg.formats import BY_NAME, serialize_triples
+from kg.namespaces import curie
 from kg.query import QueryOutcome
 
 
@@ -37,7 +36,4 @@ def text_table(outcome: QueryOutcome, max_width: int = 60) -> str:
 
 def write_graph(triples: Sequence[ox.Triple], fmt: str) -> str:
     """Triples as turtle, ntriples or jsonld text."""
-    if fmt == "jsonld":
-        return dumps_jsonld(triples, PREFIXES).decode("utf-8") + "\n"
-    data = ox.serialize(list(triples), format=BY_NAME[fmt].oxigraph, prefixes=PREFIXES if fmt == "turtle" else None)
-    return (data or b"").decode("utf-8")
+    return serialize_triples(triples, BY_NAME[fmt]).decode("utf-8")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,3 +89,36 @@ def app(settings: Settings) -> Iterator[object]:
 @pytest.fixture()
 def client(app: object) -> object:
     return app.test_client()  # type: ignore[attr-defined]
+
+
+@contextmanager
+def kg_serve(out: Path) -> Iterator[str]:
+    """A real `kg serve` (waitress, a subprocess) on a free 127.0.0.1 port over out/;
+    yields its base URL once /health answers, and stops it afterwards."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--out", str(out), "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/health", timeout=1):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    proc.kill()
+                    output = proc.stdout.read().decode() if proc.stdout else ""
+                    pytest.fail(f"kg serve did not answer on /health within 30 s: {output}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

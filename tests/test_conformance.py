@@ -5,20 +5,13 @@ refused with a 4xx, and is counted as passing when it is."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
 
 from tests.conformance_runner import Case, check, load_manifest, run_step
-from tests.conftest import ROOT, SHARED, require_shared
+from tests.conftest import SHARED, kg_serve, require_shared
 
 FOLDER = SHARED / "conformance" / "sparql11-protocol"
 CASES = load_manifest(FOLDER) if (FOLDER / "manifest.ttl").is_file() else []
@@ -40,26 +33,9 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, in
     store.flush()
     del store
     (out / "build.json").write_text(json.dumps({"base_iri": "http://127.0.0.1:8000/"}), encoding="utf-8")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--out", str(out), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ},
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    yield "127.0.0.1", port
-    proc.terminate()
-    proc.wait(timeout=10)
+    with kg_serve(out) as url:
+        host, port = url.removeprefix("http://").split(":")
+        yield host, int(port)
 
 
 def _param(case: Case) -> object:

@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,7 +15,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from tests.conftest import ROOT
+from tests.conftest import kg_serve
 
 pytestmark = pytest.mark.server
 
@@ -26,39 +23,10 @@ HEADLINE = "Sen. Rand Paul goes to Moscow and invites Russians to Washington in 
 ARTICLE = "/article/000_45883e71d61e1347"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(built: Path) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--out", str(built), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(
-            "kg serve did not answer on /health within 30 s: " + (proc.stdout.read().decode() if proc.stdout else "")
-        )
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with kg_serve(built) as url:
+        yield url
 
 
 def test_sparqlwrapper_json_xml_csv(server: str) -> None:

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 from flask import Response
 
-from kg.formats import RdfFormat
-from kg.jsonld import dumps_jsonld
+from kg.formats import RdfFormat, serialize_triples
 from kg.namespaces import PREFIXES
 
 
@@ -18,11 +17,7 @@ def serialize(quads: Iterable[ox.Quad], fmt: RdfFormat) -> bytes:
     if fmt.datasets:
         prefixes = PREFIXES if fmt.name == "trig" else None
         return ox.serialize(quads, format=fmt.oxigraph, prefixes=prefixes) or b""
-    triples = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
-    if fmt.name == "jsonld":
-        return dumps_jsonld(triples, PREFIXES)
-    prefixes = PREFIXES if fmt.name in ("turtle", "rdfxml") else None
-    return ox.serialize(triples, format=fmt.oxigraph, prefixes=prefixes) or b""
+    return serialize_triples(list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads)), fmt)
 
 
 def rdf_response(quads: Iterable[ox.Quad], fmt: RdfFormat, status: int = 200) -> Response:
