@@ -29,6 +29,7 @@ from kg.namespaces import (
     VOID,
     XSD,
 )
+from kg.terms import datetime_literal
 
 #: Dump file name -> format name, in the order they are listed.
 DUMP_FILES = {
@@ -108,7 +109,7 @@ def void_triples(
     classes: Counter[str] = Counter(
         o.value for s, p, o in union if p.value == str(RDF.type) and isinstance(o, ox.NamedNode)
     )
-    stamp = Literal(modified.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)
+    stamp = datetime_literal(modified)
     license_ref = URIRef(license_iri) if license_iri else minter.license_placeholder()
     triples: list[Triple] = [
         (dataset, RDF.type, VOID.Dataset),
@@ -159,7 +160,7 @@ def void_triples(
             (dist, DCAT.downloadURL, url),
             (dist, DCAT.accessURL, url),
             (dist, DCAT.mediaType, IANA_MEDIA[dump.media_type]),
-            (dist, DCAT.byteSize, Literal(dump.size, datatype=XSD.nonNegativeInteger)),
+            (dist, DCAT.byteSize, Literal(dump.size, datatype=XSD.integer)),
             (dist, VOID.triples, Literal(dump.triples, datatype=XSD.integer)),
             (dist, SPDX.checksum, checksum),
             (checksum, RDF.type, SPDX.Checksum),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
@@ -9,6 +10,14 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 Quad = tuple[Node, Node, Node, Node]
+_XSD_DATETIME = URIRef("http://www.w3.org/2001/XMLSchema#dateTime")
+
+
+def datetime_literal(value: dt.datetime) -> Literal:
+    """An xsd:dateTime in UTC written the canonical way ("...Z"), as the store keeps it.
+    rdflib would rewrite "Z" as "+00:00", so the dumps and the store would differ."""
+    text = value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Literal(text, datatype=_XSD_DATETIME, normalize=False)
 
 
 def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:

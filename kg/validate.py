@@ -10,7 +10,7 @@ import multiprocessing
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -288,27 +288,73 @@ class _PreparedQueryGraph(Graph):
         return super().query(query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs)
 
 
+_LOOKUP_PREDICATES = tuple(
+    f"<{iri}>" for iri in (SCHEMA.headline, OA.hasTarget, OA.hasSource, PROV.wasDerivedFrom, SCHEMA.name)
+)
+_NEWS_ARTICLE_TYPE = f"<{RDF.type}> <{SCHEMA.NewsArticle}>"
+
+
+def _lookup_graph(ntriples: str) -> Graph:
+    """The few triples _article_of and _results read (headline, file name, mention
+    targets), parsed from N-Triples without parsing the rest."""
+    lines = [
+        line
+        for line in ntriples.splitlines()
+        if _NEWS_ARTICLE_TYPE in line or any(predicate in line for predicate in _LOOKUP_PREDICATES)
+    ]
+    graph = Graph()
+    graph.parse(data="\n".join(lines), format="nt")
+    return graph
+
+
+class _TurboValidator:
+    """pyshacl-turbo with the shapes compiled once and the data handed over as N-Triples
+    text. Its validate() with ont_graph round-trips the data through rdflib three times,
+    which was 80% of its time; here the ontology is added to the data as N-Triples, which
+    is what pySHACL's ontology "inoculation" does."""
+
+    def __init__(self, shapes: Graph, ontology: Graph) -> None:
+        from pyshacl_turbo import compile_shapes
+
+        self.program = compile_shapes(shapes, advanced=True)
+        self.ontology = ontology.serialize(format="nt")
+
+    def report(self, ntriples: str) -> Graph:
+        from pyshacl_turbo.rdf import Input
+
+        data = Input(ntriples + "\n" + self.ontology, "nt", None, {}, {}, preserve_ids=True)
+        _conforms, report, _text = self.program.validate(data, allow_warnings=True, allow_infos=True)
+        return report
+
+    def results(self, ntriples: str) -> list[ValidationResult]:
+        report = self.report(ntriples)
+        if (None, RDF.type, SH.ValidationResult) not in report:
+            return []
+        return _results(report, _lookup_graph(ntriples))
+
+
 def validate(data: Graph, shapes: Graph, ontology: Graph, engine: str | None = None) -> ValidationOutcome:
     """Validate one graph; subclass facts of the ontology make class targets reach subclasses."""
     engine = engine or default_engine()
-    run = _engine_validate(engine)
-    work = data
-    if engine == "pyshacl":
+    if engine == "turbo":
+        results = _TurboValidator(shapes, ontology).results(data.serialize(format="nt"))
+    else:
         work = _PreparedQueryGraph()  # a private copy: pySHACL mixes the ontology into it in place
         for triple in data:
             work.add(triple)
-    _conforms, report, _text = run(
-        work,
-        shacl_graph=shapes,
-        ont_graph=ontology,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        allow_infos=True,
-        inplace=engine == "pyshacl",
-    )
+        _conforms, report, _text = _engine_validate(engine)(
+            work,
+            shacl_graph=shapes,
+            ont_graph=ontology,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            allow_infos=True,
+            inplace=True,
+        )
+        results = _results(report, data)
     return ValidationOutcome(
-        results=_sorted(_results(report, data)),
+        results=_sorted(results),
         triples=len(data),
         articles=len(set(data.subjects(RDF.type, SCHEMA.NewsArticle))),
         engine=engine,
@@ -321,83 +367,166 @@ ARTICLE_GRAPH = re.compile(r"/graph/article/[^/]+$")
 _GENERATED_BY = ox.NamedNode(str(PROV.wasGeneratedBy))
 _ASSOCIATED = ox.NamedNode(str(PROV.wasAssociatedWith))
 _USED = ox.NamedNode(str(PROV.used))
+ARTICLES_PER_TASK = 8  # one engine call per 8 articles: amortises its fixed cost, keeps tasks small
+_COUNT_TRIPLES = "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } }"
+_COUNT_ARTICLES = f"SELECT (COUNT(DISTINCT ?a) AS ?n) {{ ?a a <{SCHEMA.NewsArticle}> }}"
+
+
+def _is_article_graph(name: object) -> bool:
+    return isinstance(name, ox.NamedNode) and ARTICLE_GRAPH.search(name.value) is not None
+
+
+class _SharedContext:
+    """Everything outside the article graphs (entities, provenance, dataset description),
+    indexed so that each article part can take the build activity and agents it needs.
+
+    Of the build's prov:used list, an article part keeps only the use of its own raw
+    file: the list grows with the corpus."""
+
+    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        self.triples: list[ox.Triple] = []
+        self.by_subject: dict[object, list[ox.Triple]] = defaultdict(list)
+        self.used: set[ox.Triple] = set()
+        for t in triples:
+            self.triples.append(t)
+            if t.predicate == _USED:
+                self.used.add(t)
+            else:
+                self.by_subject[t.subject].append(t)
+
+    def part(self, article: list[ox.Triple]) -> list[ox.Triple]:
+        """An article graph plus its build activity, agents and own prov:used links."""
+        nodes = {t.subject for t in article}
+        builds = {t.object for t in article if t.predicate == _GENERATED_BY and not isinstance(t.object, ox.Literal)}
+        agents = {t.object for b in builds for t in self.by_subject.get(b, []) if t.predicate == _ASSOCIATED}
+        part = list(article)
+        for node in builds | agents:
+            part += self.by_subject.get(node, [])
+        part += [u for b in builds for n in nodes if (u := ox.Triple(b, _USED, n)) in self.used]
+        return part
 
 
 def partitions(quads: Sequence[ox.Quad]) -> list[list[ox.Triple]]:
-    """Split a kg build into independently valid parts: each article graph, with the
-    description of the build activity (and its agents) it was generated by, and one part
-    with every other graph (entities, provenance, dataset description).
-
-    Of the build's prov:used list, an article part keeps only the use of its own raw file:
-    the list grows with the corpus."""
-    by_graph: dict[str, list[ox.Triple]] = defaultdict(list)
-    for q in quads:
-        name = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
-        by_graph[name].append(ox.Triple(q.subject, q.predicate, q.object))
-    article_graphs = sorted(name for name in by_graph if ARTICLE_GRAPH.search(name))
-    context = [t for name, triples in by_graph.items() if name not in article_graphs for t in triples]
-    by_subject: dict[object, list[ox.Triple]] = defaultdict(list)
-    used: set[ox.Triple] = set()
-    for t in context:
-        if t.predicate == _USED:
-            used.add(t)
-        else:
-            by_subject[t.subject].append(t)
-    parts = []
-    for name in article_graphs:
-        part = list(by_graph[name])
-        nodes = {t.subject for t in part}
-        builds = {t.object for t in part if t.predicate == _GENERATED_BY and not isinstance(t.object, ox.Literal)}
-        agents = {t.object for b in builds for t in by_subject.get(b, []) if t.predicate == _ASSOCIATED}
-        for node in builds | agents:
-            part += by_subject.get(node, [])
-        part += [ox.Triple(b, _USED, n) for b in builds for n in nodes if ox.Triple(b, _USED, n) in used]
-        parts.append(part)
-    return [*parts, context] if context else parts
+    """Split a kg build into independently valid parts: each article graph with the build
+    description it needs (see _SharedContext), and one part with every other graph."""
+    store = ox.Store()
+    store.extend(quads)
+    return [list(p) for p in _store_parts(store)]
 
 
-_WORKER: dict[str, object] = {}
+def _store_parts(store: ox.Store) -> Iterator[list[ox.Triple]]:
+    """The parts of a build held in a store, one article graph at a time, the shared
+    context last; only one article graph is in memory at once."""
+    articles = sorted((g for g in store.named_graphs() if _is_article_graph(g)), key=lambda g: g.value)
+    shared = _SharedContext(
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in store.quads_for_pattern(None, None, None, None)
+        if not _is_article_graph(q.graph_name)
+    )
+    for graph in articles:
+        quads = store.quads_for_pattern(None, None, None, graph)
+        yield shared.part([ox.Triple(q.subject, q.predicate, q.object) for q in quads])
+    if shared.triples:
+        yield shared.triples
+
+
+def _batches(parts: Iterable[list[ox.Triple]], size: int) -> Iterator[bytes]:
+    """N-Triples documents of up to size parts each."""
+    batch: list[bytes] = []
+    for part in parts:
+        batch.append(ox.serialize(part, format=ox.RdfFormat.N_TRIPLES) or b"")
+        if len(batch) == size:
+            yield b"".join(batch)
+            batch = []
+    if batch:
+        yield b"".join(batch)
+
+
+_WORKER: dict[str, Any] = {}
 
 
 def _init_worker(shapes_dir: str, ontology_dir: str, engine: str) -> None:
     _WORKER["shapes"] = load_shapes(Path(shapes_dir))
     _WORKER["ontology"] = load_ontology(Path(ontology_dir))
     _WORKER["engine"] = engine
+    if engine == "turbo":
+        _WORKER["turbo"] = _TurboValidator(_WORKER["shapes"], _WORKER["ontology"])
 
 
-def _validate_part(ntriples: bytes) -> tuple[list[ValidationResult], int, int]:
-    graph = Graph()
+def _validate_ntriples(ntriples: bytes) -> list[ValidationResult]:
     logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
-    graph.parse(data=ntriples.decode("utf-8"), format="nt")
-    outcome = validate(graph, _WORKER["shapes"], _WORKER["ontology"], str(_WORKER["engine"]))  # type: ignore[arg-type]
-    return outcome.results, outcome.triples, outcome.articles
+    text = ntriples.decode("utf-8")
+    if _WORKER["engine"] == "turbo":
+        return _WORKER["turbo"].results(text)
+    graph = Graph()
+    graph.parse(data=text, format="nt")
+    return validate(graph, _WORKER["shapes"], _WORKER["ontology"], "pyshacl").results
+
+
+def validate_store(
+    store: ox.Store,
+    shapes_dir: Path,
+    ontology_dir: Path,
+    *,
+    engine: str | None = None,
+    jobs: int = 0,
+    articles_per_task: int = ARTICLES_PER_TASK,
+) -> ValidationOutcome:
+    """Validate a kg build held in a store, a few article graphs per task on jobs
+    processes (0: all cores), with the same results as one whole-graph run. Memory stays
+    bounded: a few tasks per process are in flight at once."""
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    engine = engine or default_engine()
+    _engine_validate(engine)
+    load_shapes(shapes_dir), load_ontology(ontology_dir)  # fail early, in this process
+    jobs = jobs or os.cpu_count() or 1
+    args = (str(shapes_dir), str(ontology_dir), engine)
+    parts = 0
+
+    def counted() -> Iterator[list[ox.Triple]]:
+        nonlocal parts
+        for part in _store_parts(store):
+            parts += 1
+            yield part
+
+    tasks = _batches(counted(), articles_per_task)
+    results: list[ValidationResult] = []
+    if jobs == 1:
+        _init_worker(*args)
+        for task in tasks:
+            results += _validate_ntriples(task)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=args) as pool:
+            pending: set[Future[list[ValidationResult]]] = set()
+            for task in tasks:
+                pending.add(pool.submit(_validate_ntriples, task))
+                if len(pending) >= 4 * jobs:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    results += [r for future in done for r in future.result()]
+            results += [r for future in pending for r in future.result()]
+
+    def number(query: str) -> int:
+        solutions = store.query(query, use_default_graph_as_union=True)
+        return int(next(iter(solutions))[0].value)  # type: ignore[arg-type]
+
+    return ValidationOutcome(
+        results=_sorted(results),
+        triples=number(_COUNT_TRIPLES),
+        articles=number(_COUNT_ARTICLES),
+        engine=engine,
+        partitions=parts,
+    )
 
 
 def validate_build(
     quads: Sequence[ox.Quad], shapes_dir: Path, ontology_dir: Path, *, engine: str | None = None, jobs: int = 0
 ) -> ValidationOutcome:
-    """Validate a kg build part by part (see partitions), on jobs processes (0: all cores)."""
-    engine = engine or default_engine()
-    load_shapes(shapes_dir), load_ontology(ontology_dir)  # fail early, in this process
-    parts = [ox.serialize(p, format=ox.RdfFormat.N_TRIPLES) or b"" for p in partitions(quads)]
-    jobs = jobs or os.cpu_count() or 1
-    args = (str(shapes_dir), str(ontology_dir), engine)
-    if jobs == 1 or len(parts) == 1:
-        _init_worker(*args)
-        outputs = [_validate_part(p) for p in parts]
-    else:
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(min(jobs, len(parts)), initializer=_init_worker, initargs=args) as pool:
-            outputs = pool.map(_validate_part, parts, chunksize=max(1, len(parts) // (jobs * 4)))
-    triples = len({(q.subject, q.predicate, q.object) for q in quads})
-    articles = sum(a for _, _, a in outputs[:-1]) if len(parts) > 1 else outputs[0][2]
-    return ValidationOutcome(
-        results=_sorted(r for rs, _, _ in outputs for r in rs),
-        triples=triples,
-        articles=articles,
-        engine=engine,
-        partitions=len(parts),
-    )
+    """validate_store on quads held in memory (small builds and tests)."""
+    store = ox.Store()
+    store.extend(quads)
+    return validate_store(store, shapes_dir, ontology_dir, engine=engine, jobs=jobs)
 
 
 def load_quads(paths: Sequence[Path]) -> list[ox.Quad] | None:
@@ -446,22 +575,39 @@ def report_graph(outcome: ValidationOutcome) -> Graph:
     return report
 
 
+def _load_dataset_store(files: Sequence[Path], folder: Path) -> ox.Store:
+    """TriG/N-Quads files bulk-loaded into an on-disk store in folder (pyoxigraph's
+    parsers fetch nothing and expand no entities)."""
+    store = ox.Store(str(folder))
+    for path in files:
+        fmt = format_for_path(path.name)
+        assert fmt is not None and fmt.oxigraph is not None
+        try:
+            store.bulk_load(path=str(path), format=fmt.oxigraph)
+        except SyntaxError as exc:
+            raise ValidationInputError(f"{path}: {_parse_message(exc, path)}") from exc
+    return store
+
+
 def run_validation(
     paths: Sequence[Path], shapes_dir: Path, ontology_dir: Path, *, engine: str | None = None, jobs: int = 0
 ) -> ValidationOutcome:
     """Validate files or folders. A kg build (TriG/N-Quads with article graphs, plus any
-    other files such as void.ttl) is validated article by article in parallel; anything
-    else as one union graph."""
+    other files such as void.ttl) is validated article by article in parallel from an
+    on-disk store, so memory does not grow with the corpus; anything else as one union graph."""
+    import tempfile
+
     from kg.terms import to_ox
 
     files = _files(paths)
     datasets = [p for p in files if (fmt := format_for_path(p.name)) is not None and fmt.datasets]
     others = [p for p in files if p not in datasets]
-    quads = load_quads(datasets) if datasets else None
-    if quads and any(
-        isinstance(q.graph_name, ox.NamedNode) and ARTICLE_GRAPH.search(q.graph_name.value) for q in quads
-    ):
-        extra = load_data(others) if others else Graph()
-        quads += [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.DefaultGraph()) for s, p, o in extra]  # type: ignore[arg-type]
-        return validate_build(quads, shapes_dir, ontology_dir, engine=engine, jobs=jobs)
+    if datasets:
+        with tempfile.TemporaryDirectory(prefix="kg-validate-") as folder:
+            store = _load_dataset_store(datasets, Path(folder))
+            if any(_is_article_graph(g) for g in store.named_graphs()):
+                extra = load_data(others) if others else Graph()
+                store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.DefaultGraph()) for s, p, o in extra)  # type: ignore[arg-type]
+                return validate_store(store, shapes_dir, ontology_dir, engine=engine, jobs=jobs)
+            del store
     return validate(load_data(paths), load_shapes(shapes_dir), load_ontology(ontology_dir), engine=engine)

@@ -218,3 +218,17 @@ def test_store_answers_sparql(built: Path) -> None:
         )
     )
     assert len(rows) == 2
+
+
+def test_store_holds_exactly_the_dumped_quads(built: Path) -> None:
+    """The store, which the web app and /sparql serve, keeps literals in canonical form
+    (xsd:nonNegativeInteger becomes xsd:integer, "+00:00" becomes "Z"); kg writes them
+    that way, so what a user downloads and what they query are the same quads."""
+    dumped = set(ox.parse(path=str(built / "kg.trig"), format=ox.RdfFormat.TRIG))
+    void_graph = ox.NamedNode(BASE + "graph/void")
+    dumped |= {
+        ox.Quad(t.subject, t.predicate, t.object, void_graph)
+        for t in ox.parse(path=str(built / "void.ttl"), format=ox.RdfFormat.TURTLE)
+    }
+    stored = set(ox.Store.read_only(str(built / "store")))
+    assert stored == dumped

@@ -11,6 +11,7 @@ from rdflib import Literal, URIRef
 from kg.mapping import Triple
 from kg.namespaces import PROV, RDF, RDFS, SCHEMA, XSD
 from kg.sources import RawSource
+from kg.terms import datetime_literal
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,6 @@ def source_triples(iri: URIRef, source: RawSource) -> list[Triple]:
     ]
 
 
-def _time(value: dt.datetime) -> Literal:
-    return Literal(value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)
-
-
 def build_triples(
     build: URIRef,
     *,
@@ -51,8 +48,8 @@ def build_triples(
     triples: list[Triple] = [
         (build, RDF.type, PROV.Activity),
         (build, RDFS.label, Literal(f"kg build {build.rsplit('/', 1)[-1]}")),
-        (build, PROV.startedAtTime, _time(started)),
-        (build, PROV.endedAtTime, _time(ended)),
+        (build, PROV.startedAtTime, datetime_literal(started)),
+        (build, PROV.endedAtTime, datetime_literal(ended)),
     ]
     triples.extend((build, PROV.used, iri) for iri in used)
     for agent in (software, extractor):
