@@ -215,6 +215,9 @@ def _engine_validate(engine: str) -> Callable[..., tuple[bool, Graph, str]]:
     raise ValueError(f"unknown SHACL engine {engine!r} (one of {', '.join(ENGINES)})")
 
 
+Where = Callable[[Node], tuple[str | None, str | None]]
+
+
 def _article_of(data: Graph, focus: Node) -> Node | None:
     """The article a focus node belongs to: itself, a mention's article, a source's article."""
     if (focus, SCHEMA.headline, None) in data or (focus, RDF.type, SCHEMA.NewsArticle) in data:
@@ -228,7 +231,67 @@ def _article_of(data: Graph, focus: Node) -> Node | None:
     return data.value(None, PROV.wasDerivedFrom, focus)
 
 
-def _results(report: Graph, data: Graph) -> list[ValidationResult]:
+def _where_in_graph(data: Graph) -> Where:
+    """(headline, raw file name) of the article a focus node belongs to, from an rdflib graph."""
+
+    def where(focus: Node) -> tuple[str | None, str | None]:
+        article = _article_of(data, focus)
+        if article is None:
+            return None, None
+        source = data.value(article, PROV.wasDerivedFrom)
+        headline = data.value(article, SCHEMA.headline)
+        file_name = data.value(source, SCHEMA.name) if source is not None else None
+        return (None if headline is None else str(headline)), (None if file_name is None else str(file_name))
+
+    return where
+
+
+_OX_HEADLINE, _OX_NAME, _OX_TYPE = (ox.NamedNode(str(i)) for i in (SCHEMA.headline, SCHEMA.name, RDF.type))
+_OX_TARGET, _OX_SOURCE = ox.NamedNode(str(OA.hasTarget)), ox.NamedNode(str(OA.hasSource))
+_OX_DERIVED, _OX_NEWS_ARTICLE = ox.NamedNode(str(PROV.wasDerivedFrom)), ox.NamedNode(str(SCHEMA.NewsArticle))
+
+
+_LOOKUP_LINES = tuple(f" {p} " for p in (_OX_HEADLINE, _OX_NAME, _OX_TARGET, _OX_SOURCE, _OX_DERIVED))
+_NEWS_ARTICLE_LINE = f" {_OX_TYPE} {_OX_NEWS_ARTICLE} ."
+
+
+def _where_in_store(store: ox.Store) -> Where:
+    """The same as _where_in_graph, from a pyoxigraph store (no rdflib parsing)."""
+
+    def value(s: object, p: ox.NamedNode) -> object:
+        quad = next(store.quads_for_pattern(s, p, None, None), None)  # type: ignore[arg-type]
+        return None if quad is None else quad.object
+
+    def subject(p: ox.NamedNode, o: object) -> object:
+        quad = next(store.quads_for_pattern(None, p, o, None), None)  # type: ignore[arg-type]
+        return None if quad is None else quad.subject
+
+    def where(focus: Node) -> tuple[str | None, str | None]:
+        node = ox.NamedNode(str(focus)) if isinstance(focus, URIRef) else ox.BlankNode(str(focus))
+        article: object
+        if value(node, _OX_HEADLINE) is not None or next(
+            store.quads_for_pattern(node, _OX_TYPE, _OX_NEWS_ARTICLE, None), None
+        ):
+            article = node
+        elif (target := value(node, _OX_TARGET)) is not None:
+            article = value(target, _OX_SOURCE)
+        elif (source := value(node, _OX_SOURCE)) is not None:
+            article = source
+        else:
+            article = subject(_OX_DERIVED, node)
+        if article is None:
+            return None, None
+        headline, source = value(article, _OX_HEADLINE), value(article, _OX_DERIVED)
+        name = value(source, _OX_NAME) if source is not None else None
+        return (
+            headline.value if isinstance(headline, ox.Literal) else None,
+            name.value if isinstance(name, ox.Literal) else None,
+        )
+
+    return where
+
+
+def _results(report: Graph, where: Where) -> list[ValidationResult]:
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
         severity = report.value(node, SH.resultSeverity)
@@ -236,10 +299,7 @@ def _results(report: Graph, data: Graph) -> list[ValidationResult]:
         focus = report.value(node, SH.focusNode)
         value = report.value(node, SH.value)
         messages = sorted(str(m) for m in report.objects(node, SH.resultMessage))
-        article = _article_of(data, focus) if focus is not None else None
-        source = data.value(article, PROV.wasDerivedFrom) if article is not None else None
-        headline = data.value(article, SCHEMA.headline) if article is not None else None
-        file_name = data.value(source, SCHEMA.name) if source is not None else None
+        headline, file_name = where(focus) if focus is not None else (None, None)
         results.append(
             ValidationResult(
                 focus=str(focus),
@@ -249,8 +309,8 @@ def _results(report: Graph, data: Graph) -> list[ValidationResult]:
                 shape=str(report.value(node, SH.sourceShape)),
                 constraint=str(report.value(node, SH.sourceConstraintComponent)),
                 value=None if value is None else str(value),
-                headline=None if headline is None else str(headline),
-                file=None if file_name is None else str(file_name),
+                headline=headline,
+                file=file_name,
                 focus_is_iri=isinstance(focus, URIRef),
                 value_term=None if value is None else value.n3(),
             )
@@ -288,25 +348,6 @@ class _PreparedQueryGraph(Graph):
         return super().query(query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs)
 
 
-_LOOKUP_PREDICATES = tuple(
-    f"<{iri}>" for iri in (SCHEMA.headline, OA.hasTarget, OA.hasSource, PROV.wasDerivedFrom, SCHEMA.name)
-)
-_NEWS_ARTICLE_TYPE = f"<{RDF.type}> <{SCHEMA.NewsArticle}>"
-
-
-def _lookup_graph(ntriples: str) -> Graph:
-    """The few triples _article_of and _results read (headline, file name, mention
-    targets), parsed from N-Triples without parsing the rest."""
-    lines = [
-        line
-        for line in ntriples.splitlines()
-        if _NEWS_ARTICLE_TYPE in line or any(predicate in line for predicate in _LOOKUP_PREDICATES)
-    ]
-    graph = Graph()
-    graph.parse(data="\n".join(lines), format="nt")
-    return graph
-
-
 class _TurboValidator:
     """pyshacl-turbo with the shapes compiled once and the data handed over as N-Triples
     text. Its validate() with ont_graph round-trips the data through rdflib three times,
@@ -330,7 +371,11 @@ class _TurboValidator:
         report = self.report(ntriples)
         if (None, RDF.type, SH.ValidationResult) not in report:
             return []
-        return _results(report, _lookup_graph(ntriples))
+        wanted = (_NEWS_ARTICLE_LINE, *_LOOKUP_LINES)
+        lines = [line for line in ntriples.splitlines() if any(w in line for w in wanted)]
+        store = ox.Store()
+        store.load("\n".join(lines), format=ox.RdfFormat.N_TRIPLES)
+        return _results(report, _where_in_store(store))
 
 
 def validate(data: Graph, shapes: Graph, ontology: Graph, engine: str | None = None) -> ValidationOutcome:
@@ -352,7 +397,7 @@ def validate(data: Graph, shapes: Graph, ontology: Graph, engine: str | None = N
             allow_infos=True,
             inplace=True,
         )
-        results = _results(report, data)
+        results = _results(report, _where_in_graph(data))
     return ValidationOutcome(
         results=_sorted(results),
         triples=len(data),
@@ -368,73 +413,99 @@ _GENERATED_BY = ox.NamedNode(str(PROV.wasGeneratedBy))
 _ASSOCIATED = ox.NamedNode(str(PROV.wasAssociatedWith))
 _USED = ox.NamedNode(str(PROV.used))
 ARTICLES_PER_TASK = 8  # one engine call per 8 articles: amortises its fixed cost, keeps tasks small
-_COUNT_TRIPLES = "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } }"
-_COUNT_ARTICLES = f"SELECT (COUNT(DISTINCT ?a) AS ?n) {{ ?a a <{SCHEMA.NewsArticle}> }}"
 
 
 def _is_article_graph(name: object) -> bool:
     return isinstance(name, ox.NamedNode) and ARTICLE_GRAPH.search(name.value) is not None
 
 
-class _SharedContext:
-    """Everything outside the article graphs (entities, provenance, dataset description),
-    indexed so that each article part can take the build activity and agents it needs.
+class _GraphsNotGrouped(Exception):
+    """An article graph's quads are not contiguous in the input (streaming needs them to be)."""
 
-    Of the build's prov:used list, an article part keeps only the use of its own raw
-    file: the list grows with the corpus."""
 
-    def __init__(self, triples: Iterable[ox.Triple]) -> None:
-        self.triples: list[ox.Triple] = []
-        self.by_subject: dict[object, list[ox.Triple]] = defaultdict(list)
-        self.used: set[ox.Triple] = set()
-        for t in triples:
-            self.triples.append(t)
-            if t.predicate == _USED:
-                self.used.add(t)
-            else:
-                self.by_subject[t.subject].append(t)
-
-    def part(self, article: list[ox.Triple]) -> list[ox.Triple]:
-        """An article graph plus its build activity, agents and own prov:used links."""
-        nodes = {t.subject for t in article}
-        builds = {t.object for t in article if t.predicate == _GENERATED_BY and not isinstance(t.object, ox.Literal)}
-        agents = {t.object for b in builds for t in self.by_subject.get(b, []) if t.predicate == _ASSOCIATED}
-        part = list(article)
-        for node in builds | agents:
-            part += self.by_subject.get(node, [])
-        part += [u for b in builds for n in nodes if (u := ox.Triple(b, _USED, n)) in self.used]
-        return part
+QuadSource = Callable[[], Iterable[ox.Quad]]
 
 
 def partitions(quads: Sequence[ox.Quad]) -> list[list[ox.Triple]]:
-    """Split a kg build into independently valid parts: each article graph with the build
-    description it needs (see _SharedContext), and one part with every other graph."""
-    store = ox.Store()
-    store.extend(quads)
-    return [list(p) for p in _store_parts(store)]
+    """Split a kg build into independently valid parts (see _parts), as triples."""
+    ordered = sorted(quads, key=lambda q: str(q.graph_name))
+    return [list(ox.parse(part, format=ox.RdfFormat.N_TRIPLES)) for part in _parts(lambda: ordered)]
 
 
-def _store_parts(store: ox.Store) -> Iterator[list[ox.Triple]]:
-    """The parts of a build held in a store, one article graph at a time, the shared
-    context last; only one article graph is in memory at once."""
-    articles = sorted((g for g in store.named_graphs() if _is_article_graph(g)), key=lambda g: g.value)
-    shared = _SharedContext(
-        ox.Triple(q.subject, q.predicate, q.object)
-        for q in store.quads_for_pattern(None, None, None, None)
-        if not _is_article_graph(q.graph_name)
-    )
-    for graph in articles:
-        quads = store.quads_for_pattern(None, None, None, graph)
-        yield shared.part([ox.Triple(q.subject, q.predicate, q.object) for q in quads])
-    if shared.triples:
-        yield shared.triples
+@dataclass
+class _Tally:
+    """What _parts saw: statements (quads), distinct articles, parts yielded."""
+
+    quads: int = 0
+    articles: set[object] = field(default_factory=set)
+    parts: int = 0
 
 
-def _batches(parts: Iterable[list[ox.Triple]], size: int) -> Iterator[bytes]:
+def _parts(quads: QuadSource, tally: _Tally | None = None) -> Iterator[bytes]:
+    """The parts of a kg build, as N-Triples: each article graph with the description of the
+    build activity that generated it (and its agents), then one part with every other graph
+    (entities, provenance, dataset description). Reads the quads twice and keeps one article
+    graph in memory at a time; article graphs must be contiguous (as in kg's dumps), else
+    _GraphsNotGrouped is raised before anything is yielded.
+
+    Of the build's prov:used list, an article part keeps only the use of its own raw file:
+    the list grows with the corpus."""
+    tally = tally if tally is not None else _Tally()
+    shared: list[ox.Triple] = []
+    by_subject: dict[object, list[ox.Triple]] = defaultdict(list)
+    used_of: dict[object, list[ox.Triple]] = defaultdict(list)
+    seen: set[object] = set()
+    current: object = None
+    in_article = False
+    for q in quads():
+        tally.quads += 1
+        if q.predicate == _OX_TYPE and q.object == _OX_NEWS_ARTICLE:
+            tally.articles.add(q.subject)
+        if q.graph_name != current:
+            current = q.graph_name
+            in_article = _is_article_graph(current)
+            if in_article:
+                if current in seen:
+                    raise _GraphsNotGrouped(str(current))
+                seen.add(current)
+        if not in_article:
+            triple = ox.Triple(q.subject, q.predicate, q.object)
+            shared.append(triple)
+            if q.predicate == _USED:
+                used_of[q.object].append(triple)
+            else:
+                by_subject[q.subject].append(triple)
+
+    def part(block: list[ox.Triple]) -> bytes:
+        builds = {t.object for t in block if t.predicate == _GENERATED_BY and not isinstance(t.object, ox.Literal)}
+        agents = {t.object for b in builds for t in by_subject.get(b, []) if t.predicate == _ASSOCIATED}
+        extra = [t for node in builds | agents for t in by_subject.get(node, [])]
+        extra += [u for n in {t.subject for t in block} for u in used_of.get(n, ()) if u.subject in builds]
+        tally.parts += 1
+        return ox.serialize(block + extra, format=ox.RdfFormat.N_TRIPLES) or b""
+
+    block: list[ox.Triple] = []
+    current, in_article = None, False
+    for q in quads():
+        if q.graph_name != current:
+            if block:
+                yield part(block)
+            block, current = [], q.graph_name
+            in_article = _is_article_graph(current)
+        if in_article:
+            block.append(ox.Triple(q.subject, q.predicate, q.object))
+    if block:
+        yield part(block)
+    if shared:
+        tally.parts += 1
+        yield ox.serialize(shared, format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def _batches(parts: Iterable[bytes], size: int) -> Iterator[bytes]:
     """N-Triples documents of up to size parts each."""
     batch: list[bytes] = []
     for part in parts:
-        batch.append(ox.serialize(part, format=ox.RdfFormat.N_TRIPLES) or b"")
+        batch.append(part)
         if len(batch) == size:
             yield b"".join(batch)
             batch = []
@@ -463,8 +534,8 @@ def _validate_ntriples(ntriples: bytes) -> list[ValidationResult]:
     return validate(graph, _WORKER["shapes"], _WORKER["ontology"], "pyshacl").results
 
 
-def validate_store(
-    store: ox.Store,
+def validate_quads(
+    quads: QuadSource,
     shapes_dir: Path,
     ontology_dir: Path,
     *,
@@ -472,9 +543,10 @@ def validate_store(
     jobs: int = 0,
     articles_per_task: int = ARTICLES_PER_TASK,
 ) -> ValidationOutcome:
-    """Validate a kg build held in a store, a few article graphs per task on jobs
-    processes (0: all cores), with the same results as one whole-graph run. Memory stays
-    bounded: a few tasks per process are in flight at once."""
+    """Validate a kg build article graph by article graph (see _parts), a few articles per
+    task on jobs processes (0: all cores), with the same results as one whole-graph run.
+    quads is called twice and must give the same quads each time. Memory stays bounded:
+    one article graph is assembled at a time and a few tasks per process are in flight."""
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     engine = engine or default_engine()
@@ -482,15 +554,8 @@ def validate_store(
     load_shapes(shapes_dir), load_ontology(ontology_dir)  # fail early, in this process
     jobs = jobs or os.cpu_count() or 1
     args = (str(shapes_dir), str(ontology_dir), engine)
-    parts = 0
-
-    def counted() -> Iterator[list[ox.Triple]]:
-        nonlocal parts
-        for part in _store_parts(store):
-            parts += 1
-            yield part
-
-    tasks = _batches(counted(), articles_per_task)
+    tally = _Tally()
+    tasks = _batches(_parts(quads, tally), articles_per_task)
     results: list[ValidationResult] = []
     if jobs == 1:
         _init_worker(*args)
@@ -506,27 +571,21 @@ def validate_store(
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     results += [r for future in done for r in future.result()]
             results += [r for future in pending for r in future.result()]
-
-    def number(query: str) -> int:
-        solutions = store.query(query, use_default_graph_as_union=True)
-        return int(next(iter(solutions))[0].value)  # type: ignore[arg-type]
-
     return ValidationOutcome(
         results=_sorted(results),
-        triples=number(_COUNT_TRIPLES),
-        articles=number(_COUNT_ARTICLES),
+        triples=tally.quads,
+        articles=len(tally.articles),
         engine=engine,
-        partitions=parts,
+        partitions=tally.parts,
     )
 
 
 def validate_build(
     quads: Sequence[ox.Quad], shapes_dir: Path, ontology_dir: Path, *, engine: str | None = None, jobs: int = 0
 ) -> ValidationOutcome:
-    """validate_store on quads held in memory (small builds and tests)."""
-    store = ox.Store()
-    store.extend(quads)
-    return validate_store(store, shapes_dir, ontology_dir, engine=engine, jobs=jobs)
+    """validate_quads on quads held in memory (grouped by graph first)."""
+    ordered = sorted(quads, key=lambda q: str(q.graph_name))
+    return validate_quads(lambda: ordered, shapes_dir, ontology_dir, engine=engine, jobs=jobs)
 
 
 def load_quads(paths: Sequence[Path]) -> list[ox.Quad] | None:
@@ -575,39 +634,53 @@ def report_graph(outcome: ValidationOutcome) -> Graph:
     return report
 
 
-def _load_dataset_store(files: Sequence[Path], folder: Path) -> ox.Store:
-    """TriG/N-Quads files bulk-loaded into an on-disk store in folder (pyoxigraph's
-    parsers fetch nothing and expand no entities)."""
-    store = ox.Store(str(folder))
+def _file_quads(files: Sequence[Path], extra: Graph) -> QuadSource:
+    """The quads of TriG/N-Quads files (read by pyoxigraph, which fetches nothing and
+    expands no entities), then extra's triples in the default graph; streamed, not loaded."""
+    from kg.terms import to_ox
+
+    def read() -> Iterator[ox.Quad]:
+        for path in files:
+            fmt = format_for_path(path.name)
+            assert fmt is not None and fmt.oxigraph is not None
+            try:
+                yield from ox.parse(path=str(path), format=fmt.oxigraph)
+            except SyntaxError as exc:
+                raise ValidationInputError(f"{path}: {_parse_message(exc, path)}") from exc
+        for s, p, o in extra:
+            yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.DefaultGraph())  # type: ignore[arg-type]
+
+    return read
+
+
+def _has_article_graphs(files: Sequence[Path]) -> bool:
+    """Whether the first named graph in the files is a kg article graph (a kg build)."""
     for path in files:
         fmt = format_for_path(path.name)
         assert fmt is not None and fmt.oxigraph is not None
         try:
-            store.bulk_load(path=str(path), format=fmt.oxigraph)
+            for quad in ox.parse(path=str(path), format=fmt.oxigraph):
+                if _is_article_graph(quad.graph_name):
+                    return True
         except SyntaxError as exc:
             raise ValidationInputError(f"{path}: {_parse_message(exc, path)}") from exc
-    return store
+    return False
 
 
 def run_validation(
     paths: Sequence[Path], shapes_dir: Path, ontology_dir: Path, *, engine: str | None = None, jobs: int = 0
 ) -> ValidationOutcome:
     """Validate files or folders. A kg build (TriG/N-Quads with article graphs, plus any
-    other files such as void.ttl) is validated article by article in parallel from an
-    on-disk store, so memory does not grow with the corpus; anything else as one union graph."""
-    import tempfile
-
-    from kg.terms import to_ox
-
+    other files such as void.ttl) is validated article by article in parallel, streamed
+    from the files so memory does not grow with the corpus; anything else as one union graph."""
     files = _files(paths)
     datasets = [p for p in files if (fmt := format_for_path(p.name)) is not None and fmt.datasets]
     others = [p for p in files if p not in datasets]
-    if datasets:
-        with tempfile.TemporaryDirectory(prefix="kg-validate-") as folder:
-            store = _load_dataset_store(datasets, Path(folder))
-            if any(_is_article_graph(g) for g in store.named_graphs()):
-                extra = load_data(others) if others else Graph()
-                store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.DefaultGraph()) for s, p, o in extra)  # type: ignore[arg-type]
-                return validate_store(store, shapes_dir, ontology_dir, engine=engine, jobs=jobs)
-            del store
+    if datasets and _has_article_graphs(datasets):
+        extra = load_data(others) if others else Graph()
+        source = _file_quads(datasets, extra)
+        try:
+            return validate_quads(source, shapes_dir, ontology_dir, engine=engine, jobs=jobs)
+        except _GraphsNotGrouped:  # graphs interleaved: group them in memory
+            return validate_build(list(source()), shapes_dir, ontology_dir, engine=engine, jobs=jobs)
     return validate(load_data(paths), load_shapes(shapes_dir), load_ontology(ontology_dir), engine=engine)
