@@ -92,9 +92,10 @@ def client(app: object) -> object:
 
 
 @contextmanager
-def kg_serve(out: Path) -> Iterator[str]:
-    """A real `kg serve` (waitress, a subprocess) on a free 127.0.0.1 port over out/;
-    yields its base URL once /health answers, and stops it afterwards."""
+def kg_serve(out: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A real `kg serve` (waitress, a subprocess) on a free 127.0.0.1 port over out/, with
+    extra environment (KG_* settings); yields its base URL once /health answers, and stops
+    it afterwards."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
@@ -103,7 +104,7 @@ def kg_serve(out: Path) -> Iterator[str]:
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -4,8 +4,10 @@ asserted exactly (focus node, path, severity). Also the seed build and input err
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
@@ -17,6 +19,7 @@ from kg.validate import (
     load_ontology,
     load_quads,
     load_shapes,
+    run_validation,
     validate,
     validate_build,
 )
@@ -170,3 +173,22 @@ def test_article_by_article_finds_injected_faults(built: Path, tmp_path: Path) -
     assert [(r.path, r.severity) for r in outcome.results if r.severity == "Violation"] == [
         ("http://schema.org/datePublished", "Violation")
     ]
+
+
+def test_streamed_files_and_interleaved_graphs_give_the_whole_graph_results(
+    built: Path, shapes: Graph, ontology: Graph, tmp_path: Path
+) -> None:
+    """run_validation streams kg's TriG (article graphs contiguous); N-Quads whose graphs are
+    interleaved are grouped in memory instead. Both find what one whole-graph run finds."""
+    whole = validate(load_data([built / "kg.trig", built / "void.ttl"]), shapes, ontology, engine="pyshacl")
+    quads = list(ox.parse(path=str(built / "kg.trig"), format=ox.RdfFormat.TRIG))
+    random.Random(7).shuffle(quads)
+    shuffled = tmp_path / "shuffled.nq"
+    shuffled.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+    for inputs in ([built / "kg.trig", built / "void.ttl"], [shuffled, built / "void.ttl"]):
+        outcome = run_validation(inputs, ROOT / "shapes", ROOT / "ontology", jobs=1)
+        assert [r.key for r in outcome.results] == [r.key for r in whole.results]
+        assert outcome.partitions == 3
+        assert outcome.articles == whole.articles == 2
+        assert outcome.triples == whole.triples
+        assert all(r.file for r in outcome.results if r.focus.startswith(ARTICLE_003))

@@ -12,13 +12,15 @@ from waitress.server import create_server
 
 from kg.settings import Settings, load_settings
 from kg.web.app import create_app
+from kg.web.site import EXTENSION_KEY
 
 
 def make_server(settings: Settings) -> Any:
-    """A bound (not yet running) waitress server for the app on settings.host:settings.port."""
-    return create_server(
-        create_app(settings), host=settings.host, port=settings.port, threads=settings.threads, ident="kg"
-    )
+    """A bound (not yet running) waitress server for the app on settings.host:settings.port,
+    with its SPARQL query workers started."""
+    app = create_app(settings)
+    app.extensions[EXTENSION_KEY].queries.start()
+    return create_server(app, host=settings.host, port=settings.port, threads=settings.threads, ident="kg")
 
 
 def urls(server: Any) -> list[str]:

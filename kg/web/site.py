@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, request
 
+from kg.querypool import QueryPool
 from kg.settings import Settings
 from kg.store.oxigraph import OxigraphStore
 
@@ -17,13 +19,20 @@ EXTENSION_KEY = "kg"
 
 @dataclass
 class Site:
-    """One published build. base is the base IRI the build was made with (from build.json)."""
+    """One published build. base is the base IRI the build was made with (from build.json).
+    Pages read the store directly; /sparql goes through the query pool (hard time limit)."""
 
     settings: Settings
     store: OxigraphStore
     out_dir: Path
     base: str
     manifest: dict[str, Any] = field(default_factory=dict)
+    queries: QueryPool = field(init=False)
+
+    def __post_init__(self) -> None:
+        settings = self.settings.replace(base_iri=self.base)
+        self.queries = QueryPool(self.store.path, settings, self.settings.query_workers, self.settings.query_queue)
+        weakref.finalize(self, self.queries.close)
 
     def iri(self, path: str) -> str:
         """The IRI a local path ('article/x') stands for."""

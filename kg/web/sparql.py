@@ -9,7 +9,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
 
 from kg.namespaces import RDF, SD
-from kg.query import QueryError, QueryOutcome, run_query, serialize_results
+from kg.query import QueryError, QueryOutcome, serialize_results
 from kg.web.negotiation import DATA, GRAPH_RESULTS, HTML, SOLUTIONS, negotiate, prefers_html
 from kg.web.rdf import rdf_response
 from kg.web.site import Site, current_site, local_href
@@ -116,7 +116,7 @@ def endpoint() -> Any:
     if not query.strip():
         return _failure(QueryError(400, "the query is empty"), query)
     try:
-        outcome = run_query(site.store, query, site.settings, default_graphs=defaults, named_graphs=named)
+        outcome = site.queries.run(query, default_graphs=defaults, named_graphs=named)
     except QueryError as exc:
         return _failure(exc, query)
     offer = negotiate(GRAPH_RESULTS if outcome.kind == "graph" else SOLUTIONS)

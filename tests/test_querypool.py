@@ -1,0 +1,131 @@
+"""The SPARQL time limit really stops the work: queries run in worker processes that are
+killed at the deadline; admission is bounded so slow queries cannot starve the pages."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kg.query import QueryError, run_query
+from kg.querypool import QueryPool
+from kg.settings import Settings
+from kg.store.oxigraph import OxigraphStore
+from tests.conftest import kg_serve
+
+#: Queries no engine finishes in a second over the seed build (about 2,300 triples).
+HOSTILE = {
+    "cartesian product": "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    "catastrophic regex": (
+        "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . "
+        'FILTER (REGEX(CONCAT(STR(?c), STR(?f)), "^(a|aa)+(b|bb)+(c|cc)+$")) }'
+    ),
+    "deep property path": "SELECT (COUNT(*) AS ?n) { ?a (<urn:x:p>|!<urn:x:p>)* ?b . ?c ?d ?e }",
+}
+
+
+@pytest.fixture()
+def pool(settings: Settings) -> Iterator[QueryPool]:
+    quick = settings.replace(query_timeout=1.0)
+    pool = QueryPool(settings.out_dir / "store", quick, workers=1, waiting=0)
+    pool.start()
+    yield pool
+    pool.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a killed child may linger as a zombie until reaped; treat that as stopped
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_pool_answers_like_the_store(pool: QueryPool, settings: Settings) -> None:
+    query = "SELECT ?h WHERE { ?a <http://schema.org/headline> ?h } ORDER BY ?h"
+    direct = run_query(OxigraphStore(settings.out_dir / "store"), query, settings)
+    pooled = pool.run(query)
+    assert (pooled.kind, pooled.variables, pooled.rows) == (direct.kind, direct.variables, direct.rows)
+    assert len(pooled.rows) == 2
+
+
+def test_errors_come_back_with_their_status(pool: QueryPool) -> None:
+    with pytest.raises(QueryError) as bad:
+        pool.run("SELECT * WHERE { ?s ?p }")
+    assert bad.value.status == 400 and "malformed query" in bad.value.message
+    with pytest.raises(QueryError) as update:
+        pool.run("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    assert update.value.status == 403
+    assert pool.run("ASK { ?s ?p ?o }").boolean is True  # the worker is still there
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_time_limit_kills_the_worker_and_the_next_query_works(pool: QueryPool, name: str) -> None:
+    worker = pool._idle.queue[0]
+    started = time.monotonic()
+    with pytest.raises(QueryError) as exc:
+        pool.run(HOSTILE[name])
+    waited = time.monotonic() - started
+    assert exc.value.status == 503
+    assert exc.value.message == "query exceeded the 1 s time limit and was stopped"
+    assert waited < 5, f"the client waited {waited:.1f} s"
+    assert not _alive(worker.process.pid), "the engine is still running the query"
+    assert pool.killed == 1
+    assert pool.run("ASK { ?s ?p ?o }").boolean is True  # a fresh worker took its place
+
+
+def test_admission_is_bounded(pool: QueryPool) -> None:
+    """One worker, no waiting room: while a slow query runs, the next is refused at once."""
+    slow = threading.Thread(target=lambda: pytest.raises(QueryError, pool.run, HOSTILE["cartesian product"]))
+    slow.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    with pytest.raises(QueryError) as busy:
+        pool.run("ASK { ?s ?p ?o }")
+    assert busy.value.status == 503 and "busy" in busy.value.message
+    assert time.monotonic() - started < 0.5
+    slow.join()
+
+
+def test_slow_queries_over_http_do_not_starve_pages(built: Path) -> None:
+    """A real kg serve with a 1 s limit: three hostile queries at once each get 503 (by
+    time limit or admission), and entity pages keep answering meanwhile."""
+    env = {"KG_QUERY_TIMEOUT": "1", "KG_QUERY_WORKERS": "1", "KG_QUERY_QUEUE": "1"}
+    with kg_serve(built, env) as url:
+        statuses: list[int] = []
+
+        def hostile(query: str) -> None:
+            request = urllib.request.Request(
+                url + "/sparql?" + urllib.parse.urlencode({"query": query}),
+                headers={"Accept": "application/sparql-results+json"},
+            )
+            try:
+                urllib.request.urlopen(request, timeout=30)
+                statuses.append(200)
+            except urllib.error.HTTPError as exc:
+                statuses.append(exc.code)
+
+        threads = [threading.Thread(target=hostile, args=(q,)) for q in HOSTILE.values()]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.2)
+        for _ in range(5):
+            with urllib.request.urlopen(url + "/", timeout=30) as response:
+                assert response.status == 200
+        assert any(thread.is_alive() for thread in threads), "pages waited for the slow queries"
+        for thread in threads:
+            thread.join()
+        assert statuses == [503, 503, 503]
+        with urllib.request.urlopen(url + "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D", timeout=30) as response:
+            assert response.status == 200
