@@ -96,13 +96,18 @@ def build_times() -> Callable[[], dt.datetime]:
     return lambda: dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def read_articles(settings: Settings) -> tuple[list[_Article], list[Problem]]:
-    """Every readable article of raw/, and a Problem for each file that is not one."""
+#: Days an article's date may lie after the build date (time zones, embargoed stories).
+FUTURE_DATE_GRACE = dt.timedelta(days=1)
+
+
+def read_articles(settings: Settings, today: dt.date | None = None) -> tuple[list[_Article], list[Problem]]:
+    """Every readable article of raw/, and a Problem for each file that is not one
+    (including a page dated after today, the build date, by more than a day)."""
     articles: list[_Article] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     try:
-        items = list(iter_sources(settings.raw_dir))
+        items = list(iter_sources(settings.raw_dir, settings.max_raw_bytes))
     except SourceError as exc:
         raise BuildError(str(exc)) from exc
     for item in items:
@@ -117,6 +122,11 @@ def read_articles(settings: Settings) -> tuple[list[_Article], list[Problem]]:
             meta = extract_metadata(item.text)
         except MetadataError as exc:
             problems.append(Problem(str(item.path), str(exc)))
+            continue
+        if today is not None and meta.date_published and meta.date_published > today + FUTURE_DATE_GRACE:
+            problems.append(
+                Problem(str(item.path), f"dated {meta.date_published}, after the build date {today}: a wrong date?")
+            )
             continue
         seen[key] = str(item.path)
         articles.append(_Article(key, item, meta))
@@ -226,7 +236,7 @@ def build(
     clock = build_times()
     started = clock()
     minter = Minter(settings.base_iri)
-    articles, problems = read_articles(settings)
+    articles, problems = read_articles(settings, today=started.date())
     if not articles:
         detail = "; ".join(str(p) for p in problems) or f"no .txt files in {settings.raw_dir}"
         raise BuildError(f"no article could be built, {settings.out_dir} left unchanged ({detail})")

@@ -28,6 +28,7 @@ class Settings:
     out_dir: Path = _doc(Path("out"), "Build folder: dumps, VoID, checksums, store")
     shapes_dir: Path = _doc(Path("shapes"), "Folder of SHACL shapes")
     ontology_dir: Path = _doc(Path("ontology"), "Folder of ontology files used during validation")
+    max_raw_bytes: int = _doc(10_000_000, "Largest raw file read; a bigger one is reported and left out")
     language: str = _doc("en", "BCP 47 language of the articles (`schema:inLanguage`)")
     license: str = _doc("", "Licence IRI of the dataset; empty gives a placeholder")
     authority_file: Path = _doc(Path("authority.csv"), "CSV of known entities: names, aliases, types, sameAs")

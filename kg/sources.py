@@ -49,16 +49,28 @@ def find_raw_files(raw_dir: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(raw_dir).as_posix())
 
 
+def _cp1252_for_bad_bytes(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as CP1252."""
+    assert isinstance(error, UnicodeDecodeError)
+    return error.object[error.start : error.end].decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("kg-cp1252", _cp1252_for_bad_bytes)
+
+
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (with or without BOM), else CP1252; return (text, encoding)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+    """Decode bytes as UTF-8 (with or without BOM) or UTF-16 (with BOM); bytes that are not
+    UTF-8 are read as CP1252, so a file mixing both keeps both. Return (text, encoding):
+    "utf-8", "utf-8-sig", "utf-16", "cp1252" or "utf-8+cp1252" (mixed)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8) :] if bom else data
     try:
-        return data.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        mixed = body.decode("utf-8", errors="kg-cp1252")
+        return mixed, "cp1252" if mixed == body.decode("cp1252", errors="replace") else "utf-8+cp1252"
 
 
 def normalise_text(text: str) -> str:
@@ -68,9 +80,18 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def read_source(path: Path) -> RawSource:
-    """Read one raw file; raise SourceError for an unreadable, binary or empty one."""
+#: Largest raw file read, in bytes (a long news article is well under 1 MB).
+MAX_RAW_BYTES = 10_000_000
+
+
+def read_source(path: Path, max_bytes: int = MAX_RAW_BYTES) -> RawSource:
+    """Read one raw file; raise SourceError for an unreadable, oversized, binary or empty one."""
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(
+                path, f"file is {size:,} bytes; the limit is {max_bytes:,} (setting max_raw_bytes): not an article?"
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(path, f"cannot read: {exc.strerror or exc}") from exc
@@ -90,10 +111,10 @@ def read_source(path: Path) -> RawSource:
     )
 
 
-def iter_sources(raw_dir: Path) -> Iterator[RawSource | SourceError]:
+def iter_sources(raw_dir: Path, max_bytes: int = MAX_RAW_BYTES) -> Iterator[RawSource | SourceError]:
     """Each raw file as a RawSource, or the SourceError saying why it cannot be one."""
     for path in find_raw_files(raw_dir):
         try:
-            yield read_source(path)
+            yield read_source(path, max_bytes)
         except SourceError as exc:
             yield exc

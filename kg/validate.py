@@ -110,8 +110,9 @@ def _check_safe(path: Path, rdflib_format: str) -> None:
         except json.JSONDecodeError as exc:
             raise ValidationInputError(f"{path}: line {exc.lineno}: {exc.msg}") from exc
         for context in _contexts(doc):
-            if isinstance(context, str) or (isinstance(context, list) and any(isinstance(c, str) for c in context)):
-                raise ValidationInputError(f"{path}: remote JSON-LD @context references are refused")
+            items = context if isinstance(context, list) else [context]
+            if any(isinstance(c, str) or (isinstance(c, dict) and "@import" in c) for c in items):
+                raise ValidationInputError(f"{path}: remote JSON-LD @context references (and @import) are refused")
 
 
 def _contexts(doc: object) -> Iterable[object]:

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 
 from kg.extract.dates import CAPTION_DATE, find_date, is_date_line, parse_date_line
 
+#: Longest headline accepted; news headlines are under 200 characters.
+MAX_HEADLINE_CHARS = 1_000
+
 
 class MetadataError(ValueError):
     """The page cannot be read as an article (e.g. it has no headline or no body)."""
@@ -130,6 +133,11 @@ def extract_metadata(text: str) -> ArticleMetadata:
     headline = _clean_headline(blocks[0][0])
     if not headline:
         raise MetadataError("no headline: the first line is empty after cleaning")
+    if len(headline) > MAX_HEADLINE_CHARS:
+        raise MetadataError(
+            f"the headline (first line) is {len(headline):,} characters; the limit is {MAX_HEADLINE_CHARS:,}: "
+            "is the page's first line really a headline?"
+        )
     # the rest of the first block, then the other blocks, as a stream of header candidates
     rest: list[list[str]] = ([blocks[0][1:]] if len(blocks[0]) > 1 else []) + blocks[1:]
 

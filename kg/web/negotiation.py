@@ -126,9 +126,14 @@ def best_for_accept(offers: Sequence[Offer], header: str) -> Offer | None:
     return next(o for o in offers if match in o.media_types())
 
 
+#: Query parameters that choose a format: `format`, and the synonyms other SPARQL servers
+#: and clients use (Fuseki takes `output`; SPARQLWrapper sends all three).
+FORMAT_PARAMETERS = ("format", "output", "results")
+
+
 def negotiate(offers: Sequence[Offer], extension: str | None = None) -> Offer:
     """The representation to send for this request, or raise NotAcceptableError (406)."""
-    wanted = request.args.getlist("format")
+    wanted = [w for name in FORMAT_PARAMETERS for w in request.args.getlist(name)]
     if wanted:
         for word in wanted:
             offer = find_offer(offers, word)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
 
 from kg.namespaces import RDF, SD
 from kg.query import QueryError, QueryOutcome, serialize_results
-from kg.web.negotiation import DATA, GRAPH_RESULTS, HTML, SOLUTIONS, negotiate, prefers_html
+from kg.web.negotiation import DATA, FORMAT_PARAMETERS, GRAPH_RESULTS, HTML, SOLUTIONS, negotiate, prefers_html
 from kg.web.rdf import rdf_response
 from kg.web.site import Site, current_site, local_href
 from kg.web.views import Linker
@@ -72,11 +72,32 @@ def _plain(status: int, message: str) -> Response:
     return Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
 
 
+#: The parameters /sparql takes; anything else is a 400 (a typo should not pass silently).
+PARAMETERS = ("query", "default-graph-uri", "named-graph-uri", *FORMAT_PARAMETERS)
+
+
+def _check_parameters(raw: bytes, where: str) -> None:
+    """Refuse a query string or form body that is not UTF-8 once percent-decoded (Werkzeug
+    would quietly put U+FFFD in its place) or that has a parameter /sparql does not take."""
+    try:
+        names = {name for name, _ in parse_qsl(raw.decode("ascii"), keep_blank_values=True, errors="strict")}
+    except UnicodeDecodeError as exc:
+        raise QueryError(400, f"the {where} is not UTF-8 after percent-decoding ({exc.reason})") from exc
+    unknown = sorted(names - set(PARAMETERS))
+    if unknown:
+        raise QueryError(
+            400, f"unknown parameter {unknown[0]!r} in the {where}; /sparql takes {', '.join(PARAMETERS)}"
+        )
+
+
 def _protocol_request() -> tuple[str | None, list[str], list[str]]:
     """(query, default-graph-uri values, named-graph-uri values) as the protocol passes them."""
     params = request.args
+    _check_parameters(request.query_string, "query string")
     if request.method == "POST":
         if request.mimetype in _FORM_TYPES:
+            if request.mimetype == "application/x-www-form-urlencoded":
+                _check_parameters(request.get_data(cache=True), "form body")
             params = request.form
         elif request.mimetype == "application/sparql-query":
             charset = request.mimetype_params.get("charset", "utf-8").lower()
