@@ -34,6 +34,7 @@ _KEYWORD = r"(?<![\w:?$]){}(?![\w:-])"
 _UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY")
 _UPDATE_RE = re.compile("|".join(_KEYWORD.format(w) for w in _UPDATE_WORDS), re.IGNORECASE)
 _SERVICE_RE = re.compile(_KEYWORD.format("SERVICE"), re.IGNORECASE)
+_FROM_RE = re.compile(_KEYWORD.format("FROM"), re.IGNORECASE)
 
 
 class QueryError(Exception):
@@ -93,6 +94,7 @@ def run_query(
             default_graph=[ox.NamedNode(g) for g in default_graphs] or None,
             named_graphs=[ox.NamedNode(g) for g in named_graphs] or None,
             base_iri=settings.base_iri + "sparql",  # the service-defined base: the endpoint
+            dataset_in_query=bool(_FROM_RE.search(strip_literals(sparql))),
         )
     except SyntaxError as exc:
         raise QueryError(400, f"malformed query: {exc}") from exc

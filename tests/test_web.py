@@ -344,6 +344,23 @@ def test_default_and_named_graph_uri(client: Any, built: Path) -> None:
     assert [b["g"]["value"] for b in named["results"]["bindings"]] == [entities]
 
 
+def test_from_in_the_query_sets_the_dataset(client: Any, built: Path) -> None:
+    """FROM/FROM NAMED in the query pick the graphs (the union default graph is only the
+    default); default-graph-uri in the request overrides FROM (SPARQL 1.1 Protocol 2.1.4)."""
+    entities, provenance = BASE + "graph/entities", BASE + "graph/provenance"
+    dataset = Dataset().parse(built / "kg.trig", format="trig")
+
+    def count(query: str, **params: str) -> int:
+        answer = json.loads(client.get("/sparql", query_string={"query": query, **params}).get_data())
+        return int(answer["results"]["bindings"][0]["n"]["value"])
+
+    assert count(f"SELECT (COUNT(*) AS ?n) FROM <{entities}> {{ ?s ?p ?o }}") == len(dataset.graph(URIRef(entities)))
+    assert count("SELECT (COUNT(*) AS ?n) FROM <urn:kg:no-such-graph> { ?s ?p ?o }") == 0
+    assert count(f"SELECT (COUNT(DISTINCT ?g) AS ?n) FROM NAMED <{entities}> {{ GRAPH ?g {{ ?s ?p ?o }} }}") == 1
+    overridden = count(f"SELECT (COUNT(*) AS ?n) FROM <{entities}> {{ ?s ?p ?o }}", **{"default-graph-uri": provenance})
+    assert overridden == len(dataset.graph(URIRef(provenance)))
+
+
 def test_truncated_results_are_flagged(settings: Settings) -> None:
     client = create_app(settings.replace(result_limit=3)).test_client()
     query = {"query": "SELECT ?s WHERE { ?s ?p ?o }"}

@@ -21,9 +21,11 @@ class GraphStore(Protocol):
         default_graph: Sequence[ox.NamedNode] | None = None,
         named_graphs: Sequence[ox.NamedNode] | None = None,
         base_iri: str | None = None,
+        dataset_in_query: bool = False,
     ) -> Any:
         """Run a read-only SPARQL query; the default graph is the union of all graphs
-        unless default_graph names graphs; relative IRIs resolve against base_iri."""
+        unless default_graph names graphs or the query has FROM/FROM NAMED
+        (dataset_in_query); relative IRIs resolve against base_iri."""
 
     def quads_for(self, subject: ox.NamedNode | None, graph: ox.NamedNode | None = None) -> Iterable[ox.Quad]:
         """Quads with this subject (any graph unless given)."""

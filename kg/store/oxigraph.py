@@ -37,11 +37,12 @@ class OxigraphStore:
         default_graph: Sequence[ox.NamedNode] | None = None,
         named_graphs: Sequence[ox.NamedNode] | None = None,
         base_iri: str | None = None,
+        dataset_in_query: bool = False,
     ) -> Any:
         kwargs: dict[str, Any] = {"prefixes": PREFIXES, "base_iri": base_iri}
-        if default_graph:
+        if default_graph:  # the protocol's default-graph-uri overrides FROM (SPARQL 1.1 Protocol 2.1.4)
             kwargs["default_graph"] = list(default_graph)
-        else:
+        elif not dataset_in_query:  # pyoxigraph's union flag would override the query's FROM
             kwargs["use_default_graph_as_union"] = True
         if named_graphs:
             kwargs["named_graphs"] = list(named_graphs)

@@ -85,9 +85,7 @@ def _check_parameters(raw: bytes, where: str) -> None:
         raise QueryError(400, f"the {where} is not UTF-8 after percent-decoding ({exc.reason})") from exc
     unknown = sorted(names - set(PARAMETERS))
     if unknown:
-        raise QueryError(
-            400, f"unknown parameter {unknown[0]!r} in the {where}; /sparql takes {', '.join(PARAMETERS)}"
-        )
+        raise QueryError(400, f"unknown parameter {unknown[0]!r} in the {where}; /sparql takes {', '.join(PARAMETERS)}")
 
 
 def _protocol_request() -> tuple[str | None, list[str], list[str]]:
@@ -122,6 +120,8 @@ def _protocol_request() -> tuple[str | None, list[str], list[str]]:
 def endpoint() -> Any:
     """SELECT/ASK as SPARQL results (JSON, XML, CSV, TSV), CONSTRUCT/DESCRIBE as RDF, or HTML."""
     site = current_site()
+    if request.mimetype == "application/x-www-form-urlencoded":
+        request.get_data(cache=True)  # keep the raw body for _check_parameters; .form parses the cached copy
     if "update" in request.args or "update" in request.form or request.mimetype == "application/sparql-update":
         return _failure(QueryError(403, "this endpoint is read-only: SPARQL Update is refused"), None)
     try:
