@@ -24,6 +24,7 @@ from kg.extract.entities import SpacyExtractor
 from kg.extract.metadata import ArticleMetadata, MetadataError, extract_metadata
 from kg.extract.resolve import Entity, Resolution, resolve_corpus
 from kg.extract.salience import salient
+from kg.fileio import exchange, exclusive_lock
 from kg.iris import Minter, key_for_file
 from kg.mapping import Triple
 from kg.mapping.annotation import mention_triples
@@ -208,19 +209,39 @@ def _build_id(settings: Settings, articles: list[_Article], extractor_version: s
 
 
 def publish(staging: Path, out_dir: Path) -> None:
-    """Replace out_dir by staging with renames, so readers see the old or the new build."""
+    """Replace out_dir by staging so that out_dir is always a complete build, old or new:
+    one atomic exchange of the two directories where the system can (Linux), else two
+    renames (a reader may then briefly find no out_dir)."""
     out_dir = out_dir.absolute()
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.rename(out_dir, old)
-        try:
-            os.rename(staging, out_dir)
-        except OSError:
-            os.rename(old, out_dir)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
+    if not out_dir.exists():
         os.rename(staging, out_dir)
+        return
+    if exchange(staging, out_dir):
+        shutil.rmtree(staging, ignore_errors=True)  # staging now holds the old build
+        return
+    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+    os.rename(out_dir, old)
+    try:
+        os.rename(staging, out_dir)
+    except OSError:
+        os.rename(old, out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_leftovers(out_dir: Path) -> list[Path]:
+    """Delete staging and old directories that a killed build left beside out_dir (call
+    with the build lock held, so no running build owns them)."""
+    out_dir = out_dir.absolute()
+    leftovers = [
+        p
+        for pattern in (f".{out_dir.name}.tmp-*", f".{out_dir.name}.old-*")
+        for p in out_dir.parent.glob(pattern)
+        if p.is_dir()
+    ]
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    return leftovers
 
 
 def build(
@@ -232,7 +253,20 @@ def build(
 ) -> BuildResult:
     """Build out_dir from raw_dir. Bad files become problems; the rest is validated and
     published. A build with SHACL violations is not published (InvalidBuildError) unless
-    allow_invalid; the validation report is written into out/ either way it is published."""
+    allow_invalid; the validation report is written into out/ either way it is published.
+    One build at a time per out_dir (a lock file beside it); leftovers of a killed build
+    are removed first."""
+    out_dir = settings.out_dir.absolute()
+    lock = out_dir.with_name(f".{out_dir.name}.lock")
+    try:
+        with exclusive_lock(lock):
+            remove_leftovers(out_dir)
+            return _build(settings, extractor, validate=validate, allow_invalid=allow_invalid)
+    except BlockingIOError:
+        raise BuildError(f"another kg build is writing {settings.out_dir} (it holds {lock})") from None
+
+
+def _build(settings: Settings, extractor: SpacyExtractor | None, *, validate: bool, allow_invalid: bool) -> BuildResult:
     clock = build_times()
     started = clock()
     minter = Minter(settings.base_iri)

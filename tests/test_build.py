@@ -197,7 +197,7 @@ def test_failed_build_leaves_previous_out_intact(tmp_path: Path, built: Path, ex
     with pytest.raises(BuildError, match="no article could be built"):
         _build(raw, out, extractor)
     assert (out / "kg.nt").read_bytes() == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")], "no staging left"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == [".out.lock"], "no staging left"
 
 
 def test_rebuild_replaces_out_and_leaves_no_staging(tmp_path: Path, extractor: SpacyExtractor) -> None:
@@ -206,7 +206,7 @@ def test_rebuild_replaces_out_and_leaves_no_staging(tmp_path: Path, extractor: S
     (out / "stale.txt").write_text("old", encoding="utf-8")
     _build(RAW, out, extractor)
     assert not (out / "stale.txt").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
 
 
 def test_store_answers_sparql(built: Path) -> None:
