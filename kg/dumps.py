@@ -177,3 +177,25 @@ def write_checksums(out_dir: Path, names: Sequence[str]) -> None:
         digest = hashlib.sha256((out_dir / name).read_bytes()).hexdigest()
         lines.append(f"{digest}  {name}\n")
     (out_dir / CHECKSUM_FILE).write_text("".join(lines), encoding="utf-8")
+
+
+def verify_checksums(out_dir: Path) -> list[str]:
+    """What in out_dir disagrees with its SHA256SUMS: 'NAME: missing' or 'NAME: checksum
+    differs' (empty when all agree, or when there is no SHA256SUMS to check)."""
+    sums = out_dir / CHECKSUM_FILE
+    if not sums.is_file():
+        return []
+    problems = []
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        path = out_dir / name.lstrip("*")
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+            continue
+        sha = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                sha.update(block)
+        if sha.hexdigest() != digest:
+            problems.append(f"{name}: checksum differs")
+    return problems

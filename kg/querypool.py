@@ -121,7 +121,10 @@ class QueryPool:
             if reply is None:
                 self._replace(worker, reason=f"overran {timeout:g} s")
                 raise QueryError(503, f"query exceeded the {timeout:g} s time limit and was stopped")
-            self._idle.put(worker)
+            if self._closed:  # the pool was closed (a new build is served) while this query ran
+                worker.stop()
+            else:
+                self._idle.put(worker)
         finally:
             self._admitted.release()
         if reply[0] == "ok":

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -95,31 +96,32 @@ def client(app: object) -> object:
 def kg_serve(out: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """A real `kg serve` (waitress, a subprocess) on a free 127.0.0.1 port over out/, with
     extra environment (KG_* settings); yields its base URL once /health answers, and stops
-    it afterwards."""
+    it afterwards. Its output goes to a file: a pipe nobody reads would block its logging."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--out", str(out), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=1):
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    proc.kill()
-                    output = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"kg serve did not answer on /health within 30 s: {output}")
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kg.cli", "serve", "--out", str(out), "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(url + "/health", timeout=1):
+                        break
+                except (urllib.error.URLError, ConnectionError):
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        proc.kill()
+                        log.seek(0)
+                        pytest.fail(f"kg serve did not answer on /health within 30 s: {log.read().decode()}")
+                    time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)

@@ -83,3 +83,64 @@ def test_a_second_build_on_the_same_out_is_refused(tmp_path: Path, extractor: Sp
     with exclusive_lock(tmp_path / ".out.lock"), pytest.raises(BuildError, match="another kg build is writing"):
         build(Settings(raw_dir=RAW, out_dir=out), extractor=extractor)
     assert not out.exists()
+
+
+def test_a_running_server_switches_to_the_new_build_without_a_failed_request(built: Path, tmp_path: Path) -> None:
+    """kg serve keeps answering from the old build while kg build runs on the same out/,
+    then serves the new one; no request in between fails."""
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import kg_serve
+
+    out = tmp_path / "out"
+    shutil.copytree(built, out)
+    old_finished = json.loads((out / "build.json").read_text())["finished"]
+    with kg_serve(out) as url:
+        failures: list[str] = []
+        seen: set[str] = set()
+        stop = threading.Event()
+
+        def hammer() -> None:
+            paths = ["/health", "/dataset", "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D", "/dumps/kg.nt"]
+            while not stop.is_set():
+                for path in paths:
+                    try:
+                        with urllib.request.urlopen(url + path, timeout=30) as response:
+                            body = response.read()
+                            if path == "/health":
+                                seen.add(json.loads(body)["finished"])
+                    except (urllib.error.URLError, ConnectionError) as exc:
+                        failures.append(f"{path}: {exc}")
+
+        threads = [threading.Thread(target=hammer) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        try:
+            assert _kg_build(out, RAW).wait(timeout=300) == 0
+            new_finished = json.loads((out / "build.json").read_text())["finished"]
+            time.sleep(1.0)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        assert not failures, failures[:5]
+        assert new_finished != old_finished
+        assert seen == {old_finished, new_finished}
+        with urllib.request.urlopen(url + "/health", timeout=30) as response:
+            assert json.loads(response.read())["finished"] == new_finished
+
+
+def test_serve_refuses_a_build_that_does_not_match_its_checksums(out_copy: Path) -> None:
+    with (out_copy / "kg.nt").open("ab") as handle:
+        handle.write(b"<urn:x> <urn:y> <urn:z> .\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "serve", "--out", str(out_copy), "--port", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    assert "kg.nt: checksum differs" in run.stderr

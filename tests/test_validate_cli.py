@@ -153,38 +153,57 @@ def test_unreadable_shapes_exit_2(built: Path, tmp_path: Path) -> None:
     assert re.search(r"broken\.ttl: line \d+", run.stderr)
 
 
-def _raw_with_future_article(tmp_path: Path) -> Path:
-    raw = tmp_path / "raw"
-    shutil.copytree(RAW, raw)
-    (raw / "future.txt").write_text(
-        "A story from the future\n\nAugust 6, 2999\n\nMOSCOW — Nothing yet.\n", encoding="utf-8"
+def _strict_shapes(tmp_path: Path) -> Path:
+    """The project's shapes plus one no kg build satisfies: every article needs a
+    copyright year (kg's reader refuses the bad raw files that would break the real shapes)."""
+    shapes = tmp_path / "shapes"
+    shutil.copytree(ROOT / "shapes", shapes)
+    (shapes / "strict.ttl").write_text(
+        """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix schema: <http://schema.org/> .
+<https://example.org/shapes#CopyrightYear> a sh:NodeShape ;
+    sh:targetClass schema:NewsArticle ;
+    sh:property [ sh:path schema:copyrightYear ; sh:minCount 1 ; sh:severity sh:Violation ;
+                  sh:message "Article has no copyright year" ] .
+""",
+        encoding="utf-8",
     )
-    return raw
+    return shapes
 
 
 def test_build_refuses_an_invalid_build_and_keeps_the_old_one(built: Path, tmp_path: Path, extractor: object) -> None:
     out = tmp_path / "out"
     shutil.copytree(built, out)
     before = (out / "kg.nt").read_bytes()
-    raw = _raw_with_future_article(tmp_path)
-    with pytest.raises(InvalidBuildError, match="1 SHACL violation") as refused:
-        build(Settings(raw_dir=raw, out_dir=out), extractor=extractor)  # type: ignore[arg-type]
-    assert "is in the future" in refused.value.report
+    settings = Settings(raw_dir=RAW, out_dir=out, shapes_dir=_strict_shapes(tmp_path))
+    with pytest.raises(InvalidBuildError, match="2 SHACL violation") as refused:
+        build(settings, extractor=extractor)  # type: ignore[arg-type]
+    assert "Article has no copyright year" in refused.value.report
     assert (out / "kg.nt").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "raw"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out", "shapes"]
 
 
 def test_build_allow_invalid_publishes_with_the_report(tmp_path: Path, extractor: object) -> None:
-    raw = _raw_with_future_article(tmp_path)
     result = build(
-        Settings(raw_dir=raw, out_dir=tmp_path / "out"),
+        Settings(raw_dir=RAW, out_dir=tmp_path / "out", shapes_dir=_strict_shapes(tmp_path)),
         extractor=extractor,  # type: ignore[arg-type]
         allow_invalid=True,
     )
-    assert result.validation["violations"] == 1
+    assert result.validation["violations"] == 2
     report = json.loads((tmp_path / "out" / "validation.json").read_text(encoding="utf-8"))
     assert report["conforms"] is False
-    assert report["results"][0]["file"] == "future.txt"
+    violations = [r for r in report["results"] if r["severity"] == "violation"]
+    assert sorted(r["file"] for r in violations) == ["000_45883e71d61e1347.txt", "003_aa63f568c318a167.txt"]
+
+
+def test_future_dated_raw_file_is_left_out_of_the_build(tmp_path: Path, extractor: object) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    (raw / "future.txt").write_text("A story from the future\n\nAugust 6, 2999\n\nMOSCOW — Nothing yet.\n")
+    result = build(Settings(raw_dir=raw, out_dir=tmp_path / "out"), extractor=extractor)  # type: ignore[arg-type]
+    assert [Path(p.file).name for p in result.problems] == ["future.txt"]
+    assert result.problems[0].reason.startswith("dated 2999-08-06, after the build date ")
+    assert result.articles == 2 and result.validation["violations"] == 0
 
 
 def test_ci_examples_exist_and_run_kg_validate() -> None:

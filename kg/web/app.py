@@ -8,11 +8,9 @@ import time
 from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from kg.build import MANIFEST_FILE
 from kg.settings import Settings
-from kg.store.oxigraph import STORE_DIR, OxigraphStore
 from kg.web.negotiation import NotAcceptableError, prefers_html
-from kg.web.site import EXTENSION_KEY, Site, read_manifest
+from kg.web.site import EXTENSION_KEY, LiveSite
 
 log = logging.getLogger("kg.web")
 
@@ -25,18 +23,14 @@ CSP = (
 
 
 def create_app(settings: Settings) -> Flask:
-    """A Flask app serving the build in settings.out_dir; its store is opened read-only once."""
-    out_dir = settings.out_dir.absolute()
-    store = OxigraphStore(out_dir / STORE_DIR, read_only=True)
-    manifest = read_manifest(out_dir / MANIFEST_FILE)
-    base = str(manifest.get("base_iri") or settings.base_iri)
-    if base != settings.base_iri:
-        log.info("serving the base IRI the build was made with, %s (settings say %s)", base, settings.base_iri)
+    """A Flask app serving the build in settings.out_dir (its store opened read-only), and
+    the next build published there once it is complete."""
+    live = LiveSite(settings, settings.out_dir.absolute())
 
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=max(MAX_BODY, 4 * settings.max_query_length))
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions[EXTENSION_KEY] = Site(settings, store, out_dir, base, manifest)
+    app.extensions[EXTENSION_KEY] = live
 
     from kg.web import dumps, pages, sparql
 

@@ -10,6 +10,7 @@ from typing import Any
 from waitress import wasyncore
 from waitress.server import create_server
 
+from kg.dumps import verify_checksums
 from kg.settings import Settings, load_settings
 from kg.web.app import create_app
 from kg.web.site import EXTENSION_KEY
@@ -18,8 +19,13 @@ from kg.web.site import EXTENSION_KEY
 def make_server(settings: Settings) -> Any:
     """A bound (not yet running) waitress server for the app on settings.host:settings.port,
     with its SPARQL query workers started."""
+    problems = verify_checksums(settings.out_dir)
+    if problems:
+        raise OSError(
+            f"{settings.out_dir} does not match its SHA256SUMS: {'; '.join(problems)} (rebuild with kg build)"
+        )
     app = create_app(settings)
-    app.extensions[EXTENSION_KEY].queries.start()
+    app.extensions[EXTENSION_KEY].site.queries.start()
     return create_server(app, host=settings.host, port=settings.port, threads=settings.threads, ident="kg")
 
 

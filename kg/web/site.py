@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import threading
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +18,7 @@ from kg.settings import Settings
 from kg.store.oxigraph import OxigraphStore
 
 EXTENSION_KEY = "kg"
+log = logging.getLogger("kg.web")
 
 
 @dataclass
@@ -47,6 +51,56 @@ class Site:
         return self.base + "graph/" + name
 
 
+def open_site(settings: Settings, out_dir: Path) -> Site:
+    """The Site of the build in out_dir: its store opened read-only, its manifest read."""
+    from kg.build import MANIFEST_FILE
+    from kg.store.oxigraph import STORE_DIR
+
+    store = OxigraphStore(out_dir / STORE_DIR, read_only=True)
+    manifest = read_manifest(out_dir / MANIFEST_FILE)
+    base = str(manifest.get("base_iri") or settings.base_iri)
+    if base != settings.base_iri:
+        log.info("serving the base IRI the build was made with, %s (settings say %s)", base, settings.base_iri)
+    return Site(settings, store, out_dir, base, manifest)
+
+
+class LiveSite:
+    """The Site of whatever build out_dir holds now. kg build publishes by swapping the
+    directory (a new inode); the first request after that opens the new build, and requests
+    already running finish on the old one, so a rebuild fails no request."""
+
+    def __init__(self, settings: Settings, out_dir: Path) -> None:
+        self.settings = settings
+        self.out_dir = out_dir
+        self._lock = threading.Lock()
+        self._identity = self._stat()
+        self.site = open_site(settings, out_dir)
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.out_dir)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_dev
+
+    def current(self) -> Site:
+        identity = self._stat()
+        if identity is None or identity == self._identity:
+            return self.site
+        with self._lock:
+            if identity != self._identity:
+                try:
+                    fresh = open_site(self.settings, self.out_dir)
+                except (OSError, ValueError) as exc:  # half-published on a system without exchange
+                    log.warning("a new build in %s could not be opened yet: %s", self.out_dir, exc)
+                    return self.site
+                old, self.site, self._identity = self.site, fresh, identity
+                log.info("switched to the new build %s", fresh.manifest.get("build"))
+                old.queries.close()
+                threading.Thread(target=fresh.queries.start, daemon=True).start()
+        return self.site
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
     """build.json as a dict (empty when the file is missing)."""
     if not path.is_file():
@@ -56,10 +110,10 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def current_site() -> Site:
-    """The Site of the application handling this request."""
-    site = current_app.extensions[EXTENSION_KEY]
-    assert isinstance(site, Site)
-    return site
+    """The Site of the application handling this request (the build out_dir holds now)."""
+    live = current_app.extensions[EXTENSION_KEY]
+    assert isinstance(live, LiveSite)
+    return live.current()
 
 
 def local_href(path: str) -> str:
