@@ -39,6 +39,8 @@ class Settings:
     query_timeout: float = _doc(10.0, "Seconds a SPARQL query may take before its worker process is stopped (503)")
     query_workers: int = _doc(2, "Processes that run `/sparql` queries (each over the read-only store)")
     query_queue: int = _doc(2, "SPARQL requests that may wait for a busy worker; more get 503 at once")
+    client_queries: int = _doc(2, "SPARQL queries one client (IP address) may run at once; more get 429")
+    client_query_seconds: float = _doc(60.0, "Seconds of query time one client may use per minute; more get 429")
     result_limit: int = _doc(10000, "Most rows or triples a query returns; more is truncated and flagged")
     max_query_length: int = _doc(100_000, "Longest SPARQL query accepted, in characters (413)")
     allow_service: bool = _doc(False, "Allow SPARQL `SERVICE` (federated queries); off by default")

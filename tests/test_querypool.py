@@ -101,7 +101,7 @@ def test_admission_is_bounded(pool: QueryPool) -> None:
 def test_slow_queries_over_http_do_not_starve_pages(built: Path) -> None:
     """A real kg serve with a 1 s limit: three hostile queries at once each get 503 (by
     time limit or admission), and entity pages keep answering meanwhile."""
-    env = {"KG_QUERY_TIMEOUT": "1", "KG_QUERY_WORKERS": "1", "KG_QUERY_QUEUE": "1"}
+    env = {"KG_QUERY_TIMEOUT": "1", "KG_QUERY_WORKERS": "1", "KG_QUERY_QUEUE": "1", "KG_CLIENT_QUERIES": "3"}
     with kg_serve(built, env) as url:
         statuses: list[int] = []
 

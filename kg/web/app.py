@@ -8,9 +8,10 @@ import time
 from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from kg.budget import ClientBudgets
 from kg.settings import Settings
 from kg.web.negotiation import NotAcceptableError, prefers_html
-from kg.web.site import EXTENSION_KEY, LiveSite
+from kg.web.site import BUDGETS_KEY, EXTENSION_KEY, LiveSite
 
 log = logging.getLogger("kg.web")
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=max(MAX_BODY, 4 * settings.max_query_length))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = live
+    app.extensions[BUDGETS_KEY] = ClientBudgets(settings.client_queries, settings.client_query_seconds)
 
     from kg.web import dumps, pages, sparql
 

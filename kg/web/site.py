@@ -18,6 +18,7 @@ from kg.settings import Settings
 from kg.store.oxigraph import OxigraphStore
 
 EXTENSION_KEY = "kg"
+BUDGETS_KEY = "kg.budgets"
 log = logging.getLogger("kg.web")
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from kg.budget import ClientBudgets, OverBudget
 from kg.namespaces import RDF, SD
 from kg.query import QueryError, QueryOutcome, serialize_results
 from kg.web.negotiation import DATA, FORMAT_PARAMETERS, GRAPH_RESULTS, HTML, SOLUTIONS, negotiate, prefers_html
 from kg.web.rdf import rdf_response
-from kg.web.site import Site, current_site, local_href
+from kg.web.site import BUDGETS_KEY, Site, current_site, local_href
 from kg.web.views import Linker
 
 bp = Blueprint("sparql", __name__)
@@ -136,10 +138,21 @@ def endpoint() -> Any:
         return rdf_response(service_description(site), offer.rdf)
     if not query.strip():
         return _failure(QueryError(400, "the query is empty"), query)
+    budgets: ClientBudgets = current_app.extensions[BUDGETS_KEY]
+    client = request.remote_addr or "unknown"
+    try:
+        budgets.admit(client)
+    except OverBudget as exc:
+        response = _failure(QueryError(429, exc.message), query)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    started = time.monotonic()
     try:
         outcome = site.queries.run(query, default_graphs=defaults, named_graphs=named)
     except QueryError as exc:
         return _failure(exc, query)
+    finally:
+        budgets.release(client, time.monotonic() - started)
     offer = negotiate(GRAPH_RESULTS if outcome.kind == "graph" else SOLUTIONS)
     if offer is HTML:
         response = _page(site, query, outcome, None)
