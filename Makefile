@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 OUT ?= out
 
-.PHONY: run test lint build validate serve bench clean
+.PHONY: run test lint build validate serve bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ ARTICLES ?= 200
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run --articles $(ARTICLES)
 
+## soak: load and soak a real kg serve with wrk (Debian package wrk); DURATION=s, CONNECTIONS=n
+DURATION ?= 60
+CONNECTIONS ?= 64
+soak: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.soak --duration $(DURATION) --connections $(CONNECTIONS)
+
 ## clean: remove generated files and the virtualenv
 clean:
-	rm -rf $(OUT) .$(OUT).tmp-* .$(OUT).old-* $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(OUT) .$(OUT).tmp-* .$(OUT).old-* .$(OUT).lock $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

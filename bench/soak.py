@@ -1,0 +1,236 @@
+"""Load and soak: `python -m bench.soak [--build OUT] [--duration 60] [--connections 64]`.
+
+Starts a real `kg serve` on 127.0.0.1, drives it with `wrk` (Debian package `wrk`) for the
+given time at the given connections over a mix of entity and article pages, the dataset
+description, fast SPARQL queries and slow ones (a two-way cartesian count, about a second
+on the seed build), samples the server's RSS (with its query workers) every second, and
+prints a table: requests/s, p50/p99 latency, responses by status (5xx must be zero: 429 is
+the per-client budget at work), RSS at start, peak and end. Then the same SPARQL-only mix
+against `oxigraph serve-read-only` (PyPI `oxigraph`) on the same store, as the baseline.
+Localhost only; bounded by --duration. Never part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST_QUERIES = [
+    "SELECT ?h WHERE { ?a a <http://schema.org/NewsArticle> ; <http://schema.org/headline> ?h }",
+    "SELECT ?e (COUNT(?a) AS ?n) WHERE { ?a <http://schema.org/mentions> ?e } GROUP BY ?e ORDER BY DESC(?n) LIMIT 10",
+    "ASK { ?s ?p ?o }",
+]
+SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _rss_mb(pid: int) -> float:
+    """RSS of a process and its children (the query workers), in MB."""
+    total = 0
+    pids = [pid] + [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(int(p.name)) == pid]
+    for each in pids:
+        try:
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def _ppid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+LUA = """
+paths = %s
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {}; counter = math.random(1, #paths) end
+function request()
+  counter = counter + 1
+  local p = paths[(counter %% #paths) + 1]
+  return wrk.format("GET", p[1], {["Accept"] = p[2]})
+end
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+function done(summary, latency, requests)
+  local total = {}
+  for _, t in ipairs(threads) do
+    for k, v in pairs(t:get("statuses")) do total[k] = (total[k] or 0) + v end
+  end
+  local out = {requests = summary.requests, seconds = summary.duration / 1e6,
+               p50_ms = latency:percentile(50) / 1000, p99_ms = latency:percentile(99) / 1000,
+               errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+               statuses = {}}
+  for k, v in pairs(total) do out.statuses[tostring(k)] = v end
+  local parts = {}
+  for k, v in pairs(out.statuses) do table.insert(parts, string.format('"%%s": %%d', k, v)) end
+  io.write(string.format('WRK {"requests": %%d, "seconds": %%.2f, "p50_ms": %%.2f, "p99_ms": %%.2f, '
+    .. '"errors": %%d, "statuses": {%%s}}\\n',
+    out.requests, out.seconds, out.p50_ms, out.p99_ms, out.errors, table.concat(parts, ", ")))
+end
+"""
+
+
+def _lua(paths: list[tuple[str, str]]) -> str:
+    items = ", ".join(f"{{{json.dumps(p)}, {json.dumps(a)}}}" for p, a in paths)
+    return LUA % ("{" + items + "}")
+
+
+def _wrk(url: str, paths: list[tuple[str, str]], duration: int, connections: int, pid: int | None) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_lua(paths))
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "-s", script.name, url]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    rss: list[float] = []
+    while proc.poll() is None:
+        if pid is not None:
+            rss.append(_rss_mb(pid))
+        time.sleep(1)
+    output = proc.stdout.read() if proc.stdout else ""
+    os.unlink(script.name)
+    line = next((ln for ln in output.splitlines() if ln.startswith("WRK ")), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no summary:\n{output}")
+    result = json.loads(line[4:])
+    result["rss"] = rss
+    return result
+
+
+def _mix(out: Path) -> list[tuple[str, str]]:
+    """Pages of real resources from the build, the dataset, fast and slow queries."""
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str(out / "store"))
+    base = json.loads((out / "build.json").read_text())["base_iri"]
+    rows = store.query(
+        "SELECT DISTINCT ?s { { ?s a <http://schema.org/NewsArticle> } UNION { ?a <http://schema.org/mentions> ?s } }"
+        " ORDER BY ?s LIMIT 40",
+        use_default_graph_as_union=True,
+    )
+    resources = [row[0].value[len(base) - 1 :] for row in rows]  # type: ignore[index,union-attr]
+    del store
+    html, json_ld = "text/html", "application/ld+json"
+    paths = [(p, html if i % 2 else json_ld) for i, p in enumerate(resources)]
+    paths += [("/dataset", html), ("/", html)]
+    sparql = [
+        ("/sparql?" + urllib.parse.urlencode({"query": q}), "application/sparql-results+json") for q in FAST_QUERIES
+    ]
+    slow = ("/sparql?" + urllib.parse.urlencode({"query": SLOW_QUERY}), "application/sparql-results+json")
+    return paths + sparql * 4 + [slow]
+
+
+def _serve(out: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """A kg serve over out on a free port, with extra KG_* settings; (process, URL)."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--out", str(out), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **env},
+    )
+    url = f"http://127.0.0.1:{port}"
+    _wait(url + "/health")
+    return server, url
+
+
+def _row(name: str, r: dict) -> str:
+    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
+    five = sum(v for k, v in r["statuses"].items() if k.startswith("5"))
+    rss = r["rss"]
+    memory = f"{rss[1]:.0f} / {max(rss):.0f} / {rss[-1]:.0f}" if len(rss) > 2 else "-"
+    return (
+        f"| {name:<40} | {r['requests'] / r['seconds']:>8.1f} | {r['p50_ms']:>7.1f} | {r['p99_ms']:>8.1f} "
+        f"| {five:>3} | {r['errors']:>6} | {memory:>21} | {statuses} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--build", type=Path, help="a kg build (out/ folder); default: build raw/ into a temp folder")
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench.soak needs wrk (Debian: apt-get install wrk)")
+    scratch = Path(tempfile.mkdtemp(prefix="kg-soak-"))
+    out = args.build
+    if out is None:
+        out = scratch / "out"
+        subprocess.run([sys.executable, "-m", "kg.cli", "build", "--out", str(out)], cwd=ROOT, check=True)
+    paths = _mix(out)
+    quick = min(args.duration, 20)
+    sparql_only = [p for p in paths if p[0].startswith("/sparql") and p != paths[-1]]
+    rows = []
+    server, url = _serve(out, {})
+    try:
+        mixed = _wrk(url, paths, args.duration, args.connections, server.pid)
+        rows.append(_row("kg serve: pages + SPARQL mix", mixed))
+    finally:
+        server.terminate()
+        server.wait(30)
+    unlimited = {"KG_CLIENT_QUERIES": "1000", "KG_CLIENT_QUERY_SECONDS": "1e9", "KG_QUERY_QUEUE": "1000"}
+    server, url = _serve(out, unlimited)
+    try:
+        fast = _wrk(url, sparql_only, quick, args.connections, server.pid)
+        rows.append(_row("kg serve: fast SPARQL, no client budget", fast))
+    finally:
+        server.terminate()
+        server.wait(30)
+    oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if Path(oxigraph).exists():
+        ox_port = _free_port()
+        location = ["--location", str(out / "store"), "--bind", f"127.0.0.1:{ox_port}"]
+        baseline = subprocess.Popen(
+            [oxigraph, "serve-read-only", *location], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            ox_url = f"http://127.0.0.1:{ox_port}"
+            _wait(ox_url + "/query?query=ASK%7B%7D")
+            ox_paths = [("/query?" + p[0].split("?", 1)[1] + "&union-default-graph", p[1]) for p in sparql_only]
+            ox_run = _wrk(ox_url, ox_paths, quick, args.connections, baseline.pid)
+            rows.append(_row("oxigraph serve-read-only (baseline)", ox_run))
+        finally:
+            baseline.terminate()
+            baseline.wait(30)
+    print(f"\nsoak: {args.connections} connections, wrk 2 threads, {args.duration} s mixed run ({quick} s others)")
+    print(f"| {'what':<40} |    req/s |  p50 ms |   p99 ms | 5xx | errors | RSS MB start/peak/end | statuses |")
+    print(f"|{'-' * 42}|----------|---------|----------|-----|--------|-----------------------|----------|")
+    print("\n".join(rows))
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
