@@ -35,6 +35,19 @@ _UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "
 _UPDATE_RE = re.compile("|".join(_KEYWORD.format(w) for w in _UPDATE_WORDS), re.IGNORECASE)
 _SERVICE_RE = re.compile(_KEYWORD.format("SERVICE"), re.IGNORECASE)
 _FROM_RE = re.compile(_KEYWORD.format("FROM"), re.IGNORECASE)
+_SERVICE_TARGET = re.compile(_KEYWORD.format("SERVICE") + r"(?:\s+SILENT)?\s*(<[^<>\s]*>|\S+)", re.IGNORECASE)
+
+
+def service_targets(sparql: str) -> list[str]:
+    """What each SERVICE in the query calls: an IRI as written, or the token in its place
+    (a variable or prefixed name). Comments and strings are ignored."""
+
+    def blank(match: re.Match[str]) -> str:
+        text = match.group(0)
+        return text if text.startswith("<") else " " * len(text)
+
+    code = _COMMENT_STRING_IRI.sub(blank, sparql)  # IRIs kept, the rest blanked
+    return [m.group(1) for m in _SERVICE_TARGET.finditer(code)]
 
 
 class QueryError(Exception):
@@ -72,8 +85,16 @@ def check_policy(sparql: str, settings: Settings) -> None:
     update = _UPDATE_RE.search(code)
     if update:
         raise QueryError(403, f"this endpoint is read-only: SPARQL Update ({update.group(0).upper()}) is refused")
-    if not settings.allow_service and _SERVICE_RE.search(code):
-        raise QueryError(403, "SERVICE (federated query) is disabled on this endpoint")
+    if _SERVICE_RE.search(code):
+        allowed = set(settings.service_allowlist.split())
+        if not allowed:
+            raise QueryError(403, "SERVICE (federated query) is disabled on this endpoint")
+        for target in service_targets(sparql):
+            if target.startswith("<") and target[1:-1] in allowed:
+                continue
+            raise QueryError(
+                403, f"SERVICE {target} is not allowed: this endpoint calls only {', '.join(sorted(allowed))}"
+            )
 
 
 def run_query(

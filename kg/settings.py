@@ -43,7 +43,9 @@ class Settings:
     client_query_seconds: float = _doc(60.0, "Seconds of query time one client may use per minute; more get 429")
     result_limit: int = _doc(10000, "Most rows or triples a query returns; more is truncated and flagged")
     max_query_length: int = _doc(100_000, "Longest SPARQL query accepted, in characters (413)")
-    allow_service: bool = _doc(False, "Allow SPARQL `SERVICE` (federated queries); off by default")
+    service_allowlist: str = _doc(
+        "", "Endpoints SPARQL `SERVICE` may call (space-separated IRIs); empty refuses every `SERVICE`"
+    )
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def replace(self, **changes: Any) -> Settings:

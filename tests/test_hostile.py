@@ -398,3 +398,33 @@ def test_hostile_text_is_kept_faithfully(hostile_build: tuple[Path, object]) -> 
     assert "opened \\u201Cthe bridge\\u201D" in nt or "opened “the bridge”" in nt  # CP1252 smart quotes
     assert "Ruíz" in nt and "Café owners" in nt  # both halves of the mixed file
     assert "\\u0007" not in nt and "\\u001B" not in nt  # control characters dropped
+
+
+@pytest.mark.parametrize(
+    ("query", "allowed"),
+    [
+        ("SELECT * { SERVICE <http://allowed.example/sparql> { ?s ?p ?o } }", True),
+        ("SELECT * { SERVICE SILENT <http://allowed.example/sparql> { ?s ?p ?o } }", True),
+        ("SELECT * { SERVICE <http://other.example/sparql> { ?s ?p ?o } }", False),
+        ("SELECT * { SERVICE ?endpoint { ?s ?p ?o } }", False),
+        ("PREFIX e: <http://allowed.example/> SELECT * { SERVICE e:sparql { ?s ?p ?o } }", False),
+        (
+            "SELECT * { SERVICE <http://allowed.example/sparql> { ?s ?p ?o } "
+            "SERVICE <http://other.example/sparql> { ?s ?p ?o } }",
+            False,
+        ),
+    ],
+)
+def test_service_allowlist(settings: Settings, query: str, allowed: bool) -> None:
+    """SERVICE may call only endpoints named on service_allowlist, by full IRI."""
+    from kg.query import QueryError, check_policy
+
+    policy = settings.replace(service_allowlist="http://allowed.example/sparql")
+    if allowed:
+        check_policy(query, policy)
+    else:
+        with pytest.raises(QueryError) as exc:
+            check_policy(query, policy)
+        assert exc.value.status == 403 and "is not allowed" in exc.value.message
+    with pytest.raises(QueryError, match="SERVICE \\(federated query\\) is disabled"):
+        check_policy(query, settings)  # the default: no SERVICE at all

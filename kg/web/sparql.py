@@ -226,6 +226,6 @@ def service_description(site: Site) -> list[ox.Quad]:
         (service, sd("supportedLanguage"), sd("SPARQL11Query")),
         (service, sd("feature"), sd("UnionDefaultGraph")),
     ]
-    if site.settings.allow_service:
+    if site.settings.service_allowlist.split():
         triples.append((service, sd("feature"), sd("BasicFederatedQuery")))
     return [ox.Quad(s, p, o) for s, p, o in triples]
