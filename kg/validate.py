@@ -459,9 +459,6 @@ def _parts(quads: QuadSource, tally: _Tally | None = None) -> Iterator[bytes]:
     current: object = None
     in_article = False
     for q in quads():
-        tally.quads += 1
-        if q.predicate == _OX_TYPE and q.object == _OX_NEWS_ARTICLE:
-            tally.articles.add(q.subject)
         if q.graph_name != current:
             current = q.graph_name
             in_article = _is_article_graph(current)
@@ -470,18 +467,28 @@ def _parts(quads: QuadSource, tally: _Tally | None = None) -> Iterator[bytes]:
                     raise _GraphsNotGrouped(str(current))
                 seen.add(current)
         if not in_article:
-            triple = ox.Triple(q.subject, q.predicate, q.object)
+            triple = q.triple
             shared.append(triple)
-            if q.predicate == _USED:
-                used_of[q.object].append(triple)
+            if triple.predicate == _USED:
+                used_of[triple.object].append(triple)
             else:
-                by_subject[q.subject].append(triple)
+                by_subject[triple.subject].append(triple)
+    tally.quads += len(shared)
+    tally.articles.update(t.subject for t in shared if t.predicate == _OX_TYPE and t.object == _OX_NEWS_ARTICLE)
 
     def part(block: list[ox.Triple]) -> bytes:
-        builds = {t.object for t in block if t.predicate == _GENERATED_BY and not isinstance(t.object, ox.Literal)}
+        builds, subjects = set(), set()
+        for t in block:
+            predicate = t.predicate
+            subjects.add(t.subject)
+            if predicate == _GENERATED_BY and not isinstance(t.object, ox.Literal):
+                builds.add(t.object)
+            elif predicate == _OX_TYPE and t.object == _OX_NEWS_ARTICLE:
+                tally.articles.add(t.subject)
         agents = {t.object for b in builds for t in by_subject.get(b, []) if t.predicate == _ASSOCIATED}
         extra = [t for node in builds | agents for t in by_subject.get(node, [])]
-        extra += [u for n in {t.subject for t in block} for u in used_of.get(n, ()) if u.subject in builds]
+        extra += [u for n in subjects for u in used_of.get(n, ()) if u.subject in builds]
+        tally.quads += len(block)
         tally.parts += 1
         return ox.serialize(block + extra, format=ox.RdfFormat.N_TRIPLES) or b""
 
@@ -494,7 +501,7 @@ def _parts(quads: QuadSource, tally: _Tally | None = None) -> Iterator[bytes]:
             block, current = [], q.graph_name
             in_article = _is_article_graph(current)
         if in_article:
-            block.append(ox.Triple(q.subject, q.predicate, q.object))
+            block.append(q.triple)
     if block:
         yield part(block)
     if shared:
