@@ -97,7 +97,7 @@ def test_a_running_server_switches_to_the_new_build_without_a_failed_request(bui
     out = tmp_path / "out"
     shutil.copytree(built, out)
     old_finished = json.loads((out / "build.json").read_text())["finished"]
-    with kg_serve(out) as url:
+    with kg_serve(out, {"KG_CLIENT_QUERIES": "10"}) as url:  # three hammering threads, one client
         failures: list[str] = []
         seen: set[str] = set()
         stop = threading.Event()
