@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -85,3 +86,42 @@ def test_article_as_turtle_over_http(server_url: str) -> None:
         graph = Graph().parse(data=response.read(), format="turtle")
     article = URIRef("http://127.0.0.1:8000/" + ARTICLE)
     assert list(graph.objects(article, SCHEMA.headline)) == [Literal(HEADLINE)]
+
+
+def test_curl_gets_gzip_and_304(server_url: str) -> None:
+    """curl, a real client: --compressed decodes the gzip body; a second request with the
+    ETag it was given is answered 304."""
+    url = server_url + "/dataset"
+    head = subprocess.run(
+        ["curl", "-s", "--compressed", "-H", "Accept: text/turtle", "-D", "-", "-o", "/dev/null", url],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    assert "content-encoding: gzip" in head.lower()
+    etag = next(line.split(":", 1)[1].strip() for line in head.splitlines() if line.lower().startswith("etag:"))
+    body = subprocess.run(
+        ["curl", "-s", "--compressed", "-H", "Accept: text/turtle", url], capture_output=True, timeout=30, check=True
+    ).stdout
+    assert b"void:Dataset" in body or b"dcat:Dataset" in body
+    status = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            "Accept: text/turtle",
+            "-H",
+            f"If-None-Match: {etag}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    assert status == "304"

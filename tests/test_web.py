@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
@@ -540,3 +541,30 @@ def test_unexpected_errors_show_no_traceback(built: Path, tmp_path: Path) -> Non
     body = response.get_data(as_text=True)
     assert "Traceback" not in body and "secret internals" not in body
     assert "internal error" in body
+
+
+def test_validators_and_304(client: Any) -> None:
+    """Generated responses carry a weak ETag and the build's Last-Modified; a conditional
+    request that matches gets 304 with no body."""
+    first = client.get("/dataset", headers={"Accept": "text/turtle"})
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert etag.startswith('W/"') and modified.endswith("GMT")
+    again = client.get("/dataset", headers={"Accept": "text/turtle", "If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    since = client.get("/dataset", headers={"Accept": "text/turtle", "If-Modified-Since": modified})
+    assert since.status_code == 304
+    other = client.get("/dataset", headers={"Accept": "application/ld+json", "If-None-Match": etag})
+    assert other.status_code == 200  # another representation, another ETag
+    health = client.get("/health")
+    assert "ETag" not in health.headers and health.headers["Cache-Control"] == "no-store"
+
+
+def test_gzip_when_the_client_takes_it(client: Any) -> None:
+    plain = client.get("/dataset", headers={"Accept": "text/turtle"})
+    packed = client.get("/dataset", headers={"Accept": "text/turtle", "Accept-Encoding": "gzip, deflate"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.get_data()) == plain.get_data()
+    assert int(packed.headers["Content-Length"]) == len(packed.get_data()) < len(plain.get_data())
+    assert {"Accept", "Accept-Encoding"} <= set(packed.headers["Vary"].replace(" ", "").split(","))
+    assert packed.headers["ETag"] == plain.headers["ETag"]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 
 from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from kg.budget import ClientBudgets
 from kg.settings import Settings
+from kg.web.caching import cache_and_compress
 from kg.web.negotiation import NotAcceptableError, prefers_html
-from kg.web.site import BUDGETS_KEY, EXTENSION_KEY, LiveSite
+from kg.web.site import BUDGETS_KEY, EXTENSION_KEY, LiveSite, current_site
 
 log = logging.getLogger("kg.web")
 
@@ -57,15 +59,26 @@ def _unexpected_error(exc: Exception) -> Response:
 
 
 def _common_headers(response: Response) -> Response:
-    """Vary: Accept on every response; open CORS (a public read-only dataset); page hardening."""
+    """Vary: Accept on every response; open CORS (a public read-only dataset); page hardening;
+    validators, 304 and gzip (kg.web.caching)."""
     response.vary.add("Accept")
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CSP)
+    response = cache_and_compress(response, request, _build_time())
     elapsed = 1000 * (time.perf_counter() - g.get("kg_started", time.perf_counter()))
     log.info("%s %s %d %.1fms", request.method, request.full_path.rstrip("?"), response.status_code, elapsed)
     return response
+
+
+def _build_time() -> datetime | None:
+    """When the served build finished (build.json), for Last-Modified."""
+    finished = current_site().manifest.get("finished")
+    try:
+        return datetime.fromisoformat(str(finished).replace("Z", "+00:00")) if finished else None
+    except ValueError:
+        return None
 
 
 def error_page(status: int, title: str, message: str) -> Response:
