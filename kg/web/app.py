@@ -36,10 +36,11 @@ def create_app(settings: Settings) -> Flask:
     app.extensions[EXTENSION_KEY] = live
     app.extensions[BUDGETS_KEY] = ClientBudgets(settings.client_queries, settings.client_query_seconds)
 
-    from kg.web import dumps, pages, sparql
+    from kg.web import dumps, pages, search, sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(dumps.bp)
+    app.register_blueprint(search.bp)
     app.register_blueprint(pages.bp)  # its catch-all resource route ranks below every other rule
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

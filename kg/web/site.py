@@ -14,11 +14,13 @@ from typing import Any
 from flask import current_app, request
 
 from kg.querypool import QueryPool
+from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store.oxigraph import OxigraphStore
 
 EXTENSION_KEY = "kg"
 BUDGETS_KEY = "kg.budgets"
+_INDEX_LOCK = threading.Lock()
 log = logging.getLogger("kg.web")
 
 
@@ -33,6 +35,14 @@ class Site:
     base: str
     manifest: dict[str, Any] = field(default_factory=dict)
     queries: QueryPool = field(init=False)
+    _search: SearchIndex | None = field(default=None, init=False, repr=False)
+
+    def search_index(self) -> SearchIndex:
+        """The name index of this build, made on first use."""
+        with _INDEX_LOCK:
+            if self._search is None:
+                self._search = SearchIndex.from_store(self.store)
+            return self._search
 
     def __post_init__(self) -> None:
         settings = self.settings.replace(base_iri=self.base)
