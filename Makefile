@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 OUT ?= out
 
-.PHONY: run test lint build validate serve bench soak clean
+.PHONY: run test lint build validate serve bench soak screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ serve: $(VENV)/.installed-run
 ARTICLES ?= 200
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run --articles $(ARTICLES)
+
+## screenshots: desktop and phone screenshots of the main pages into $(OUT)/screenshots/ (needs chromium)
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.browser $(OUT)
 
 ## soak: load and soak a real kg serve with wrk (Debian package wrk); DURATION=s, CONNECTIONS=n
 DURATION ?= 60
