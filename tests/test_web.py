@@ -505,7 +505,9 @@ def test_html_escapes_what_the_data_says(script_client: Any, path: str) -> None:
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "&lt;script&gt;alert(" in html
-    assert "<script" not in html and "<b onmouseover" not in html
+    assert html.count("<script") == html.count('<script type="application/ld+json">') <= 1  # data only
+    assert "<script>" not in html and "</script><" not in html.replace("</script>\n</head>", "")
+    assert "<b onmouseover" not in html
 
 
 def test_turtle_keeps_the_markup_as_data(script_client: Any) -> None:
@@ -568,3 +570,23 @@ def test_gzip_when_the_client_takes_it(client: Any) -> None:
     assert int(packed.headers["Content-Length"]) == len(packed.get_data()) < len(plain.get_data())
     assert {"Accept", "Accept-Encoding"} <= set(packed.headers["Vary"].replace(" ", "").split(","))
     assert packed.headers["ETag"] == plain.headers["ETag"]
+
+
+def test_pages_embed_their_resource_as_json_ld(client: Any) -> None:
+    """The JSON-LD block of a page parses (rdflib, not the writer) to the resource's own
+    statements, which its Turtle twin also has."""
+    html = client.get("/person/rand-paul", headers={"Accept": "text/html"}).get_data(as_text=True)
+    block = html.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+    embedded = Graph().parse(data=block, format="json-ld")
+    twin = Graph().parse(data=client.get("/person/rand-paul.ttl").get_data(as_text=True), format="turtle")
+    person = URIRef(BASE + "person/rand-paul")
+    assert (person, SCHEMA.name, Literal("Rand Paul")) in embedded
+    assert len(embedded) > 3 and all(triple in twin for triple in embedded)
+
+
+def test_embedded_json_ld_cannot_close_the_script(script_client: Any) -> None:
+    html = script_client.get("/article/xss", headers={"Accept": "text/html"}).get_data(as_text=True)
+    block = html.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in block and "\\u003cscript\\u003e" in block
+    headline = json.loads(block)
+    assert "<script>alert(" in json.dumps(headline, ensure_ascii=False)  # the data itself is kept

@@ -8,6 +8,7 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 
+from kg.formats import BY_NAME, serialize_triples
 from kg.namespaces import DCTERMS, OA, RDF, SCHEMA
 from kg.web.describe import (
     Description,
@@ -206,8 +207,18 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
         ],
         linker=linker,
         alternates=_alternates(local_href(path)),
+        jsonld=embedded_jsonld(description.own),
     )
     return Response(page, mimetype="text/html")
+
+
+def embedded_jsonld(quads: list[ox.Quad]) -> str:
+    """The resource's own statements as schema.org JSON-LD for a <script type=
+    "application/ld+json"> block (search engines read it); `<` is escaped so no string in
+    the data can close the script element."""
+    triples = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
+    text = serialize_triples(triples, BY_NAME["jsonld"]).decode("utf-8")
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _labels(site: Site, iris: set[str]) -> dict[str, str]:
