@@ -590,3 +590,14 @@ def test_embedded_json_ld_cannot_close_the_script(script_client: Any) -> None:
     assert "<" not in block and "\\u003cscript\\u003e" in block
     headline = json.loads(block)
     assert "<script>alert(" in json.dumps(headline, ensure_ascii=False)  # the data itself is kept
+
+
+def test_entity_page_shows_co_mentions_and_timeline(client: Any) -> None:
+    html = client.get("/person/rand-paul", headers={"Accept": "text/html"}).get_data(as_text=True)
+    with_section = html.split("<h2>Mentioned with</h2>", 1)[1].split("</section>", 1)[0]
+    assert '<a href="/person/vladimir-putin">Vladimir Putin</a> <span class="note">in 2 articles</span>' in with_section
+    assert "/person/rand-paul" not in with_section  # not itself
+    news = html.split("<h2>In the news", 1)[1].split("</section>", 1)[0]
+    assert '<th scope="row">2018-08</th><td><meter min="0" max="2" value="2">2</meter></td>' in news
+    article = client.get("/article/000_45883e71d61e1347", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Mentioned with" not in article  # only for things articles mention

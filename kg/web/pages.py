@@ -22,6 +22,7 @@ from kg.web.describe import (
 )
 from kg.web.dumps import void_response
 from kg.web.negotiation import HOME, HTML, RESOURCE, negotiate, split_twin
+from kg.web.news import Count, co_mentioned, timeline
 from kg.web.rdf import rdf_response
 from kg.web.site import Site, current_site, local_href
 from kg.web.views import Linker, highlight
@@ -157,7 +158,9 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
     others = [g for g in links_in if g.predicate not in (_MENTIONS, _HAS_BODY)]
     for group in others:
         group.subjects = group.subjects[:REFERENCED_BY_CAP]
-    extra = {s for g in links_in for s in g.subjects} | {e.article for e in about}
+    together: list[Count] = co_mentioned(site.store, iri) if mentioned_in is not None else []
+    months: list[Count] = timeline(site.store, iri) if mentioned_in is not None else []
+    extra = {s for g in links_in for s in g.subjects} | {e.article for e in about} | {c.key for c in together}
     labels = description.labels()
     labels.update(_labels(site, extra - labels.keys()))
     linker = Linker(site.base, local_href("").rstrip("/"), labels)
@@ -181,6 +184,7 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
         for article in sorted(mentioned_in.subjects, key=lambda a: ((labels.get(a) or a).lower(), a)):
             quotes = by_article.get(article, [])
             mentioned.append({"link": linker.iri(article), "count": len(quotes), "quotes": quotes[:SNIPPETS]})
+    news_with = [{"link": linker.iri(c.key), "count": c.count} for c in together]
     types = [
         linker.vocabulary(q.object.value)
         for q in description.own
@@ -197,6 +201,9 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
         parts=parts,
         mentioned=mentioned,
         mentioned_total=mentioned_in.total if mentioned_in else 0,
+        co_mentioned=news_with,
+        timeline=months,
+        timeline_max=max((m.count for m in months), default=0),
         referenced=[
             {
                 "predicate": linker.vocabulary(g.predicate),

@@ -1,0 +1,47 @@
+"""What a news reader wants on an entity page: who else appears with it, and when it was in
+the news. Both are bounded queries over the store, so an entity mentioned by thousands of
+articles still answers quickly (the most recent RECENT articles are considered)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kg.namespaces import SCHEMA
+from kg.store.oxigraph import OxigraphStore
+
+RECENT = 2000
+CO_MENTIONED = 15
+
+
+@dataclass(frozen=True)
+class Count:
+    key: str  # an entity IRI, or a month "YYYY-MM"
+    count: int
+
+
+def _recent_articles(entity: str) -> str:
+    return (
+        f"{{ SELECT ?article WHERE {{ ?article <{SCHEMA.mentions}> <{entity}> . "
+        f"OPTIONAL {{ ?article <{SCHEMA.datePublished}> ?published }} }} "
+        f"ORDER BY DESC(?published) ?article LIMIT {RECENT} }}"
+    )
+
+
+def co_mentioned(store: OxigraphStore, entity: str, limit: int = CO_MENTIONED) -> list[Count]:
+    """Entities mentioned in the same articles, with how many articles they share."""
+    query = (
+        f"SELECT ?other (COUNT(DISTINCT ?article) AS ?n) WHERE {{ {_recent_articles(entity)} "
+        f"?article <{SCHEMA.mentions}> ?other . FILTER (?other != <{entity}>) }} "
+        f"GROUP BY ?other ORDER BY DESC(?n) ?other LIMIT {int(limit)}"
+    )
+    return [Count(row[0].value, int(row[1].value)) for row in store.query(query)]
+
+
+def timeline(store: OxigraphStore, entity: str) -> list[Count]:
+    """Articles mentioning the entity per month of publication, oldest first."""
+    query = (
+        f"SELECT ?month (COUNT(DISTINCT ?article) AS ?n) WHERE {{ {_recent_articles(entity)} "
+        f"?article <{SCHEMA.datePublished}> ?date . BIND (SUBSTR(STR(?date), 1, 7) AS ?month) }} "
+        "GROUP BY ?month ORDER BY ?month"
+    )
+    return [Count(row[0].value, int(row[1].value)) for row in store.query(query)]
