@@ -16,6 +16,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
 from rdflib.query import Result
 
 from kg.build import build
@@ -601,3 +602,20 @@ def test_entity_page_shows_co_mentions_and_timeline(client: Any) -> None:
     assert '<th scope="row">2018-08</th><td><meter min="0" max="2" value="2">2</meter></td>' in news
     article = client.get("/article/000_45883e71d61e1347", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "Mentioned with" not in article  # only for things articles mention
+
+
+def test_validation_report_page_and_twins(client: Any, built: Path) -> None:
+    page = client.get("/validation", headers={"Accept": "text/html"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<strong>conforms</strong>" in html
+    assert "<h2>003_aa63f568c318a167.txt</h2>" in html and "Article has no author" in html
+    turtle = client.get("/validation", headers={"Accept": "text/turtle"})
+    assert turtle.mimetype == "text/turtle"
+    report = Graph().parse(data=turtle.get_data(as_text=True), format="turtle")
+    assert isomorphic(report, Graph().parse(built / "validation.ttl", format="turtle"))
+    as_json = client.get("/validation?format=json")
+    assert json.loads(as_json.get_data())["counts"] == {"violation": 0, "warning": 2, "info": 2}
+    assert client.get("/validation?format=xml").status_code == 406
+    home = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'SHACL validation of this build:\n  <a href="/validation">conforms</a>' in home
+    assert "validation.ttl" in client.get("/dumps/", headers={"Accept": "application/json"}).get_data(as_text=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, send_from_directory
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, send_from_directory
 
 from kg.dumps import CHECKSUM_FILE, VOID_FILE
 from kg.web.negotiation import DATA, HTML, LISTING, Offer, negotiate
@@ -17,7 +18,12 @@ from kg.web.site import Site, current_site, local_href
 bp = Blueprint("dumps", __name__)
 
 #: Files served besides the dumps listed in build.json, with their media types.
-EXTRA_FILES = {VOID_FILE: "text/turtle", CHECKSUM_FILE: "text/plain"}
+EXTRA_FILES = {
+    VOID_FILE: "text/turtle",
+    CHECKSUM_FILE: "text/plain",
+    "validation.ttl": "text/turtle",
+    "validation.json": "application/json",
+}
 
 
 @dataclass(frozen=True)
@@ -90,3 +96,37 @@ def void_response(offer: Offer) -> Any:
         return send_from_directory(site.out_dir, VOID_FILE, mimetype=offer.media_type)
     quads = site.store.quads_for(None, ox.NamedNode(site.graph("void")))
     return rdf_response(quads, offer.rdf)
+
+
+@bp.route("/validation")
+def validation() -> Any:
+    """The SHACL report of the served build: a page, Turtle (sh:ValidationReport) or JSON."""
+    site = current_site()
+    wanted = request.args.get("format", "").lower()
+    choice = {"turtle": "text/turtle", "ttl": "text/turtle", "json": "application/json", "html": "text/html"}.get(
+        wanted
+    ) or request.accept_mimetypes.best_match(["text/html", "text/turtle", "application/json"], default="text/html")
+    if wanted and wanted not in ("turtle", "ttl", "json", "html"):
+        abort(406, f"format={wanted} is not offered here; use html, turtle or json")
+    name = {"text/turtle": "validation.ttl", "application/json": "validation.json"}.get(choice or "")
+    path = site.out_dir / (name or "validation.json")
+    if not path.is_file():
+        abort(404, "This build has no validation report (it was built without validation).")
+    if name is not None:
+        response = send_from_directory(site.out_dir, name, mimetype=choice)
+        response.vary.add("Accept")
+        return response
+    report = json.loads(path.read_text(encoding="utf-8"))
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for result in report.get("results", []):
+        by_file.setdefault(result.get("file") or "(not from a raw file)", []).append(result)
+    return render_template(
+        "validation.html",
+        title="Validation",
+        report=report,
+        by_file=sorted(by_file.items()),
+        alternates=[
+            {"media_type": "text/turtle", "href": local_href("validation") + "?format=turtle", "label": "Turtle"},
+            {"media_type": "application/json", "href": local_href("validation") + "?format=json", "label": "JSON"},
+        ],
+    )
