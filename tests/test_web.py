@@ -619,3 +619,18 @@ def test_validation_report_page_and_twins(client: Any, built: Path) -> None:
     home = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert 'SHACL validation of this build:\n  <a href="/validation">conforms</a>' in home
     assert "validation.ttl" in client.get("/dumps/", headers={"Accept": "application/json"}).get_data(as_text=True)
+
+
+def test_mentioned_in_is_paged(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kg.web import pages
+
+    monkeypatch.setattr(pages, "MENTIONED_IN_CAP", 1)  # one article per page: Rand Paul has two
+    first = client.get("/person/rand-paul", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Articles 1–1 of 2 (page 1 of 2)" in first and 'rel="next" href="/person/rand-paul?page=2"' in first
+    second = client.get("/person/rand-paul?page=2", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Articles 2–2 of 2 (page 2 of 2)" in second and 'rel="prev" href="/person/rand-paul"' in second
+    shown = [page.split("<h2>Mentioned in", 1)[1].split("</ul>", 1)[0] for page in (first, second)]
+    assert shown[0] != shown[1]
+    assert client.get("/person/rand-paul?page=3").status_code == 404
+    assert client.get("/person/rand-paul?page=0").status_code == 400
+    assert client.get("/person/rand-paul?page=x").status_code == 400

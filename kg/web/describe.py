@@ -125,15 +125,16 @@ class Incoming:
     total: int
 
 
-def incoming(store: OxigraphStore, iri: str, cap: int = 100) -> list[Incoming]:
-    """Incoming links grouped by predicate, without the resource's own sub-resources."""
+def incoming(store: OxigraphStore, iri: str, cap: int = 100, offset: int = 0) -> list[Incoming]:
+    """Incoming links grouped by predicate, without the resource's own sub-resources: for
+    each predicate `cap` subjects in IRI order from `offset` on, and the total."""
     prefix = iri + "/"
     by_predicate: dict[str, set[str]] = defaultdict(set)
     for q in store.objects_to(ox.NamedNode(iri)):
         if isinstance(q.subject, ox.NamedNode) and not q.subject.value.startswith(prefix):
             by_predicate[q.predicate.value].add(q.subject.value)
     return [
-        Incoming(predicate, sorted(subjects)[:cap], len(subjects))
+        Incoming(predicate, sorted(subjects)[offset : offset + cap], len(subjects))
         for predicate, subjects in sorted(by_predicate.items())
     ]
 

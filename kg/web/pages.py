@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, jsonify, render_template, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 
 from kg.formats import BY_NAME, serialize_triples
 from kg.namespaces import DCTERMS, OA, RDF, SCHEMA
@@ -151,7 +151,8 @@ def _alternates(href: str, *, extension: bool = True) -> list[dict[str, str]]:
 
 def _resource_page(site: Site, path: str, description: Description) -> Response:
     iri = description.iri
-    links_in = incoming(site.store, iri, cap=MENTIONED_IN_CAP)
+    page_number = _page_number()
+    links_in = incoming(site.store, iri, cap=MENTIONED_IN_CAP, offset=(page_number - 1) * MENTIONED_IN_CAP)
     evidence = evidence_in(description)
     about: list[Evidence] = evidence_about(site.store, iri) if any(g.predicate == _HAS_BODY for g in links_in) else []
     mentioned_in = next((g for g in links_in if g.predicate == _MENTIONS), None)
@@ -201,6 +202,8 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
         parts=parts,
         mentioned=mentioned,
         mentioned_total=mentioned_in.total if mentioned_in else 0,
+        mentioned_first=(page_number - 1) * MENTIONED_IN_CAP + 1,
+        pages=_pager(path, page_number, mentioned_in.total if mentioned_in else 0),
         co_mentioned=news_with,
         timeline=months,
         timeline_max=max((m.count for m in months), default=0),
@@ -226,6 +229,31 @@ def embedded_jsonld(quads: list[ox.Quad]) -> str:
     triples = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
     text = serialize_triples(triples, BY_NAME["jsonld"]).decode("utf-8")
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _page_number() -> int:
+    """?page=N (from 1) of the "mentioned in" list; anything else is a 400."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
+        abort(400, f"page must be a whole number from 1, not {raw!r}")
+    return int(raw)
+
+
+def _pager(path: str, page: int, total: int) -> dict[str, Any]:
+    """Links to the previous and next pages of the "mentioned in" list."""
+    last = max(1, -(-total // MENTIONED_IN_CAP))
+    if page > last:
+        abort(404, f"page {page} is past the last page ({last}) of this list")
+
+    def link(number: int) -> str:
+        return local_href(path) + (f"?page={number}" if number > 1 else "")
+
+    return {
+        "page": page,
+        "last": last,
+        "previous": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page < last else None,
+    }
 
 
 def _labels(site: Site, iris: set[str]) -> dict[str, str]:
