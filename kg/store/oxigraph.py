@@ -51,6 +51,12 @@ class OxigraphStore:
     def quads_for(self, subject: ox.NamedNode | None, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
         return self._store.quads_for_pattern(subject, None, None, graph)
 
+    def quads_with(
+        self, predicate: ox.NamedNode, obj: ox.NamedNode, graph: ox.NamedNode | None = None
+    ) -> Iterator[ox.Quad]:
+        """Quads with this predicate and object (in one graph when given)."""
+        return self._store.quads_for_pattern(None, predicate, obj, graph)
+
     def objects_to(self, obj: ox.NamedNode, predicate: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
         return self._store.quads_for_pattern(None, predicate, obj, None)
 

@@ -5,7 +5,7 @@ link to, incoming links, and the mention evidence (Web Annotations) about it."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -90,7 +90,11 @@ def _parts(store: OxigraphStore, iri: str, own: list[ox.Quad]) -> dict[str, list
     frontier = [(iri, own)]
     while frontier and len(parts) < MAX_PARTS:
         node, outgoing = frontier.pop()
-        neighbours = [q.object for q in outgoing] + [q.subject for q in store.objects_to(ox.NamedNode(node))]
+        linking_in = store.query(  # filtered in the store: a famous entity has many incoming links
+            f"SELECT DISTINCT ?s WHERE {{ ?s ?p {ox.NamedNode(node)} "
+            f'FILTER (isIRI(?s) && STRSTARTS(STR(?s), "{_sparql_string(prefix)}")) }}'
+        )
+        neighbours = [q.object for q in outgoing] + [row["s"] for row in linking_in]
         for term in neighbours:
             if isinstance(term, ox.NamedNode) and term.value.startswith(prefix) and term.value not in parts:
                 parts[term.value] = list(store.quads_for(term))
@@ -125,18 +129,83 @@ class Incoming:
     total: int
 
 
-def incoming(store: OxigraphStore, iri: str, cap: int = 100, offset: int = 0) -> list[Incoming]:
+def incoming(
+    store: OxigraphStore, iri: str, cap: int = 100, offset: int = 0, skip: Sequence[str] = ()
+) -> list[Incoming]:
     """Incoming links grouped by predicate, without the resource's own sub-resources: for
-    each predicate `cap` subjects in IRI order from `offset` on, and the total."""
-    prefix = iri + "/"
-    by_predicate: dict[str, set[str]] = defaultdict(set)
-    for q in store.objects_to(ox.NamedNode(iri)):
-        if isinstance(q.subject, ox.NamedNode) and not q.subject.value.startswith(prefix):
-            by_predicate[q.predicate.value].add(q.subject.value)
-    return [
-        Incoming(predicate, sorted(subjects)[offset : offset + cap], len(subjects))
-        for predicate, subjects in sorted(by_predicate.items())
-    ]
+    each predicate `cap` subjects in IRI order from `offset` on, and the total. Counting and
+    paging happen in the store, so a resource with 100,000 incoming links stays quick;
+    predicates in skip are counted but their subjects are not fetched."""
+    target = ox.NamedNode(iri)
+    own = f'FILTER (!STRSTARTS(STR(?s), "{_sparql_string(iri + "/")}"))'
+    counts = store.query(
+        f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p {target} FILTER (isIRI(?s)) {own} }} GROUP BY ?p"
+    )
+    groups = []
+    for row in counts:
+        predicate, total = row["p"].value, _int(row["n"])
+        subjects: list[str] = []
+        if predicate not in skip:
+            page = store.query(
+                f"SELECT DISTINCT ?s WHERE {{ ?s {ox.NamedNode(predicate)} {target} FILTER (isIRI(?s)) {own} }} "
+                f"ORDER BY ?s LIMIT {int(cap)} OFFSET {int(offset)}"
+            )
+            subjects = [r["s"].value for r in page]
+        groups.append(Incoming(predicate, subjects, total))
+    return sorted(groups, key=lambda g: g.predicate)
+
+
+def _sparql_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def evidence_for(
+    store: OxigraphStore, entity: str, graphs: dict[str, str], per_article: int
+) -> dict[str, tuple[int, list[Evidence]]]:
+    """For each article (-> its named graph): how many annotations say it mentions entity,
+    and the first per_article of them in text order. Index lookups inside each article's
+    graph only, so the cost follows the articles shown, not the entity's fame."""
+    body, target_p, selector_p = (ox.NamedNode(_OA + local) for local in ("hasBody", "hasTarget", "hasSelector"))
+    out: dict[str, tuple[int, list[Evidence]]] = {}
+    for article, graph_iri in graphs.items():
+        graph = ox.NamedNode(graph_iri)
+        annotations = [
+            q.subject
+            for q in store.quads_with(body, ox.NamedNode(entity), graph)
+            if isinstance(q.subject, ox.NamedNode)
+        ]
+        found = []
+        for annotation in annotations:
+            values: dict[str, object] = {}
+            targets = [
+                q.object
+                for q in store.quads_for(annotation, graph)
+                if q.predicate == target_p and isinstance(q.object, ox.NamedNode)
+            ]
+            for target in targets:
+                selectors = [
+                    q.object
+                    for q in store.quads_for(target, graph)
+                    if q.predicate == selector_p and isinstance(q.object, ox.NamedNode)
+                ]
+                for selector in selectors:
+                    for q in store.quads_for(selector, graph):
+                        values.setdefault(q.predicate.value.removeprefix(_OA), q.object)
+            found.append(
+                Evidence(
+                    annotation.value,
+                    entity,
+                    article,
+                    _int(values.get("start")),
+                    _int(values.get("end")),
+                    _text(values.get("exact")),
+                    _text(values.get("prefix")),
+                    _text(values.get("suffix")),
+                )
+            )
+        found.sort(key=lambda e: (e.start, e.end, e.annotation))
+        out[article] = (len(found), found[:per_article])
+    return out
 
 
 def _int(term: object) -> int:
@@ -181,28 +250,3 @@ def evidence_in(description: Description) -> list[Evidence]:
 
 def _text(term: object) -> str:
     return term.value if isinstance(term, ox.Literal) else ""
-
-
-def evidence_about(store: OxigraphStore, entity: str, limit: int = 2000) -> list[Evidence]:
-    """Mention annotations whose body is entity (at most limit), by article and position."""
-    query = f"""SELECT ?annotation ?article ?start ?end ?exact ?prefix ?suffix WHERE {{
-      ?annotation oa:hasBody {ox.NamedNode(entity)} ; oa:hasTarget ?target .
-      ?target oa:hasSource ?article ; oa:hasSelector ?position , ?quote .
-      ?position oa:start ?start ; oa:end ?end .
-      ?quote oa:exact ?exact .
-      OPTIONAL {{ ?quote oa:prefix ?prefix }} OPTIONAL {{ ?quote oa:suffix ?suffix }}
-    }} LIMIT {limit}"""
-    out = [
-        Evidence(
-            row["annotation"].value,
-            entity,
-            row["article"].value,
-            _int(row["start"]),
-            _int(row["end"]),
-            _text(row["exact"]),
-            _text(row["prefix"]),
-            _text(row["suffix"]),
-        )
-        for row in store.query(query)
-    ]
-    return sorted(out, key=lambda e: (e.article, e.start, e.annotation))

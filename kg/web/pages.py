@@ -14,7 +14,7 @@ from kg.web.describe import (
     Description,
     Evidence,
     describe,
-    evidence_about,
+    evidence_for,
     evidence_in,
     incoming,
     label_quads,
@@ -152,16 +152,20 @@ def _alternates(href: str, *, extension: bool = True) -> list[dict[str, str]]:
 def _resource_page(site: Site, path: str, description: Description) -> Response:
     iri = description.iri
     page_number = _page_number()
-    links_in = incoming(site.store, iri, cap=MENTIONED_IN_CAP, offset=(page_number - 1) * MENTIONED_IN_CAP)
+    offset = (page_number - 1) * MENTIONED_IN_CAP
+    links_in = incoming(site.store, iri, cap=MENTIONED_IN_CAP, offset=offset, skip=(_HAS_BODY,))
     evidence = evidence_in(description)
-    about: list[Evidence] = evidence_about(site.store, iri) if any(g.predicate == _HAS_BODY for g in links_in) else []
     mentioned_in = next((g for g in links_in if g.predicate == _MENTIONS), None)
+    about: dict[str, tuple[int, list[Evidence]]] = {}
+    if mentioned_in is not None and any(g.predicate == _HAS_BODY for g in links_in):
+        graphs = {a: _article_graph(site, a) for a in mentioned_in.subjects}
+        about = evidence_for(site.store, iri, {a: g for a, g in graphs.items() if g}, SNIPPETS)
     others = [g for g in links_in if g.predicate not in (_MENTIONS, _HAS_BODY)]
     for group in others:
         group.subjects = group.subjects[:REFERENCED_BY_CAP]
     together: list[Count] = co_mentioned(site.store, iri) if mentioned_in is not None else []
     months: list[Count] = timeline(site.store, iri) if mentioned_in is not None else []
-    extra = {s for g in links_in for s in g.subjects} | {e.article for e in about} | {c.key for c in together}
+    extra = {s for g in links_in for s in g.subjects} | {c.key for c in together}  # what the page shows
     labels = description.labels()
     labels.update(_labels(site, extra - labels.keys()))
     linker = Linker(site.base, local_href("").rstrip("/"), labels)
@@ -177,14 +181,11 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
         for part, quads in sorted(description.parts.items())
         if not any(part == a or part.startswith(a + "/") for a in evidence_iris)
     ]
-    by_article: dict[str, list[Evidence]] = defaultdict(list)
-    for e in about:
-        by_article[e.article].append(e)
     mentioned = []
     if mentioned_in is not None:
         for article in sorted(mentioned_in.subjects, key=lambda a: ((labels.get(a) or a).lower(), a)):
-            quotes = by_article.get(article, [])
-            mentioned.append({"link": linker.iri(article), "count": len(quotes), "quotes": quotes[:SNIPPETS]})
+            count, quotes = about.get(article, (0, []))
+            mentioned.append({"link": linker.iri(article), "count": count, "quotes": quotes})
     news_with = [{"link": linker.iri(c.key), "count": c.count} for c in together]
     types = [
         linker.vocabulary(q.object.value)
@@ -229,6 +230,12 @@ def embedded_jsonld(quads: list[ox.Quad]) -> str:
     triples = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
     text = serialize_triples(triples, BY_NAME["jsonld"]).decode("utf-8")
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _article_graph(site: Site, article: str) -> str | None:
+    """The named graph of an article of this build (graph/article/KEY for article/KEY)."""
+    path = site.path_of(article)
+    return site.graph(path) if path is not None and path.startswith("article/") else None
 
 
 def _page_number() -> int:
