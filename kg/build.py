@@ -32,6 +32,7 @@ from kg.mapping.article import article_triples
 from kg.mapping.entity import entity_triples
 from kg.mapping.provenance import Agent, build_triples, source_triples
 from kg.namespaces import PREFIXES
+from kg.progress import ProgressCallback
 from kg.settings import Settings
 from kg.sources import RawSource, SourceError, iter_sources
 from kg.store.oxigraph import STORE_DIR, OxigraphStore
@@ -250,6 +251,7 @@ def build(
     *,
     validate: bool = True,
     allow_invalid: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> BuildResult:
     """Build out_dir from raw_dir. Bad files become problems; the rest is validated and
     published. A build with SHACL violations is not published (InvalidBuildError) unless
@@ -261,12 +263,19 @@ def build(
     try:
         with exclusive_lock(lock):
             remove_leftovers(out_dir)
-            return _build(settings, extractor, validate=validate, allow_invalid=allow_invalid)
+            return _build(settings, extractor, validate=validate, allow_invalid=allow_invalid, progress=progress)
     except BlockingIOError:
         raise BuildError(f"another kg build is writing {settings.out_dir} (it holds {lock})") from None
 
 
-def _build(settings: Settings, extractor: SpacyExtractor | None, *, validate: bool, allow_invalid: bool) -> BuildResult:
+def _build(
+    settings: Settings,
+    extractor: SpacyExtractor | None,
+    *,
+    validate: bool,
+    allow_invalid: bool,
+    progress: ProgressCallback | None = None,
+) -> BuildResult:
     clock = build_times()
     started = clock()
     minter = Minter(settings.base_iri)
@@ -280,7 +289,7 @@ def _build(settings: Settings, extractor: SpacyExtractor | None, *, validate: bo
     except AuthorityError as exc:
         raise BuildError(str(exc)) from exc
     extractor = extractor or SpacyExtractor(settings.spacy_model)
-    mentions = extractor.extract_many([a.meta.body for a in articles])
+    mentions = extractor.extract_many([a.meta.body for a in articles], progress=progress)
     resolution = resolve_corpus(
         {a.key: found for a, found in zip(articles, mentions, strict=True)},
         authors={a.key: list(a.meta.authors) for a in articles},

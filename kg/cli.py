@@ -63,10 +63,11 @@ def build_command(
 ) -> None:
     """Build out/ (dumps, VoID, checksums, validation report, store) from the raw article files."""
     from kg.build import BuildError, InvalidBuildError, build
+    from kg.progress import Progress
 
     settings = _settings(ctx, raw_dir=raw_dir, out_dir=out_dir, base_iri=base_iri)
     try:
-        result = build(settings, allow_invalid=allow_invalid)
+        result = build(settings, allow_invalid=allow_invalid, progress=Progress("kg build: extracting entities"))
     except InvalidBuildError as exc:
         click.echo(exc.report, err=True, nl=False)
         click.echo(f"kg build: error: {exc}", err=True)

@@ -11,6 +11,8 @@ from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from kg.progress import ProgressCallback
+
 #: spaCy labels -> entity kinds; other labels (NORP, DATE, MONEY, ...) are not entities here.
 LABEL_KINDS = {
     "PERSON": "person",
@@ -296,12 +298,17 @@ class SpacyExtractor:
     #: Below this many texts, starting worker processes costs more than it saves.
     PARALLEL_FROM = 64
 
-    def extract_many(self, bodies: Sequence[str], jobs: int = 0) -> list[list[Mention]]:
-        """Mentions for each body, in order; large batches run on jobs processes (0: all cores)."""
+    def extract_many(
+        self, bodies: Sequence[str], jobs: int = 0, progress: ProgressCallback | None = None
+    ) -> list[list[Mention]]:
+        """Mentions for each body, in order; large batches run on jobs processes (0: all
+        cores); progress(done, total) after each body when given."""
         jobs = jobs or os.cpu_count() or 1
         n_process = jobs if len(bodies) >= self.PARALLEL_FROM else 1
         docs = self.nlp.pipe(bodies, batch_size=16, n_process=n_process)
-        return [
-            clean_mentions(body, ((e.start_char, e.end_char, e.label_) for e in doc.ents))
-            for body, doc in zip(bodies, docs, strict=True)
-        ]
+        out = []
+        for done, (body, doc) in enumerate(zip(bodies, docs, strict=True), 1):
+            out.append(clean_mentions(body, ((e.start_char, e.end_char, e.label_) for e in doc.ents)))
+            if progress is not None:
+                progress(done, len(bodies))
+        return out

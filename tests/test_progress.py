@@ -1,0 +1,60 @@
+"""Progress reporting: a bar on a terminal, periodic plain lines otherwise."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+from kg.progress import Progress
+from tests.conftest import RAW, ROOT
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_plain_lines_every_interval_with_rate_and_eta() -> None:
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress("kg build: extracting entities", stream=stream, interval=5.0, clock=clock)
+    for done in range(1, 101):
+        clock.now = done * 0.5  # 2 articles/s
+        progress(done, 100)
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "kg build: extracting entities: 1/100 articles (2.0/s, ETA 49s)"
+    assert lines[1] == "kg build: extracting entities: 11/100 articles (2.0/s, ETA 44s)"
+    assert lines[-1] == "kg build: extracting entities: 100/100 articles (2.0/s)"
+    assert len(lines) == 11  # every 5 s, plus the end
+
+
+def test_bar_on_a_terminal() -> None:
+    stream, clock = Terminal(), Clock()
+    progress = Progress("extracting", stream=stream, clock=clock)
+    clock.now = 30.0
+    progress(30, 120)
+    assert stream.getvalue() == "\r[######..................] extracting: 30/120 articles (1.0/s, ETA 1m30s)"
+    clock.now = 30.0
+    progress(120, 120)
+    assert stream.getvalue().endswith("120/120 articles (4.0/s)\n")
+
+
+def test_kg_build_logs_progress_when_not_a_terminal(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build", "--raw", str(RAW), "--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "kg build: extracting entities: 2/2 articles (" in run.stderr
