@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 import kg
-from kg.dumps import DUMP_FILES, VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
+from kg.dumps import VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
 from kg.extract.authority import AuthorityError, load_authority
 from kg.extract.entities import SpacyExtractor
 from kg.extract.metadata import ArticleMetadata, MetadataError, extract_metadata
@@ -327,7 +327,7 @@ def _build(
             prefixes=dict(_void_prefixes()),
         )
         (staging / VOID_FILE).write_bytes(void_ttl or b"")
-        write_checksums(staging, [*DUMP_FILES, VOID_FILE])
+        write_checksums(staging, [d.name for d in dumps] + [VOID_FILE])
         store = OxigraphStore(staging / STORE_DIR, read_only=False)
         store.load([*quads, *void_quads])
         store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
@@ -40,6 +41,9 @@ DUMP_FILES = {
 }
 VOID_FILE = "void.ttl"
 CHECKSUM_FILE = "SHA256SUMS"
+#: The large dumps also written gzip-compressed, as NAME.gz (deterministic: no timestamp).
+GZIPPED = ("kg.nt", "kg.trig")
+GZIP_MEDIA_TYPE = "application/gzip"
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,12 @@ class DumpFile:
     size: int
     sha256: str
     triples: int
+    compressed: bool = False  # gzip of the format media_type names
+
+
+def dump_names() -> list[str]:
+    """Every dump file a build writes, the gzip variants included."""
+    return [*DUMP_FILES, *(f"{name}.gz" for name in GZIPPED)]
 
 
 def sorted_ntriples(triples: Sequence[ox.Triple]) -> list[bytes]:
@@ -79,16 +89,22 @@ def write_dumps(quads: Sequence[ox.Quad], out_dir: Path) -> list[DumpFile]:
     written = []
     for name, format_name in DUMP_FILES.items():
         data = contents[name]
-        _write(out_dir / name, data)
-        written.append(
-            DumpFile(
-                name=name,
-                media_type=BY_NAME[format_name].media_type,
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-                triples=len(quads) if format_name == "trig" else len(lines),
+        count = len(quads) if format_name == "trig" else len(lines)
+        variants = [(name, data, False)]
+        if name in GZIPPED:
+            variants.append((f"{name}.gz", gzip.compress(data, compresslevel=6, mtime=0), True))
+        for file_name, payload, compressed in variants:
+            _write(out_dir / file_name, payload)
+            written.append(
+                DumpFile(
+                    name=file_name,
+                    media_type=BY_NAME[format_name].media_type,
+                    size=len(payload),
+                    sha256=hashlib.sha256(payload).hexdigest(),
+                    triples=count,
+                    compressed=compressed,
+                )
             )
-        )
     return written
 
 
@@ -160,6 +176,7 @@ def void_triples(
             (dist, DCAT.downloadURL, url),
             (dist, DCAT.accessURL, url),
             (dist, DCAT.mediaType, IANA_MEDIA[dump.media_type]),
+            *([(dist, DCAT.compressFormat, IANA_MEDIA[GZIP_MEDIA_TYPE])] if dump.compressed else []),
             (dist, DCAT.byteSize, Literal(dump.size, datatype=XSD.integer)),
             (dist, VOID.triples, Literal(dump.triples, datatype=XSD.integer)),
             (dist, SPDX.checksum, checksum),

@@ -15,7 +15,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from kg.build import BuildError, build
-from kg.dumps import DUMP_FILES
+from kg.dumps import DUMP_FILES, GZIPPED, dump_names
 from kg.extract.entities import SpacyExtractor
 from kg.namespaces import DCAT, OA, PROV, SCHEMA, SPDX, VOID
 from kg.settings import Settings
@@ -38,7 +38,15 @@ def _build(raw: Path, out: Path, extractor: SpacyExtractor, epoch: str | None = 
 
 def test_out_has_every_file(built: Path) -> None:
     names = {p.name for p in built.iterdir()}
-    assert names == {*DUMP_FILES, "void.ttl", "SHA256SUMS", "build.json", "store", "validation.ttl", "validation.json"}
+    assert names == {
+        *dump_names(),
+        "void.ttl",
+        "SHA256SUMS",
+        "build.json",
+        "store",
+        "validation.ttl",
+        "validation.json",
+    }
 
 
 def test_same_raw_gives_byte_identical_sorted_ntriples(built: Path, tmp_path: Path, extractor: SpacyExtractor) -> None:
@@ -111,7 +119,7 @@ def test_rapper_reads_turtle_and_ntriples_to_the_same_count(built: Path) -> None
 
 def test_sha256sums_match_files(built: Path) -> None:
     lines = (built / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == len(DUMP_FILES) + 1
+    assert len(lines) == len(dump_names()) + 1
     for line in lines:
         digest, name = line.split("  ")
         assert hashlib.sha256((built / name).read_bytes()).hexdigest() == digest
@@ -124,7 +132,7 @@ def test_void_describes_each_dump_with_size_and_checksum(built: Path) -> None:
     assert int(void.value(dataset, VOID.triples)) == triples
     assert void.value(dataset, URIRef("http://purl.org/dc/terms/license")) is not None
     distributions = list(void.objects(dataset, DCAT.distribution))
-    assert len(distributions) == len(DUMP_FILES)
+    assert len(distributions) == len(dump_names())
     for dist in distributions:
         name = str(dist).rsplit("/", 1)[-1]
         data = (built / name).read_bytes()
@@ -232,3 +240,15 @@ def test_store_holds_exactly_the_dumped_quads(built: Path) -> None:
     }
     stored = set(ox.Store.read_only(str(built / "store")))
     assert stored == dumped
+
+
+def test_gzip_variants_hold_the_same_bytes(built: Path) -> None:
+    """kg.nt.gz and kg.trig.gz decompress to kg.nt and kg.trig; VoID says they are gzip."""
+    import gzip
+
+    for name in GZIPPED:
+        assert gzip.decompress((built / f"{name}.gz").read_bytes()) == (built / name).read_bytes()
+    void = Graph().parse(built / "void.ttl", format="turtle")
+    compressed = {str(t) for t in void.objects(None, DCAT.compressFormat)}
+    assert compressed == {"https://www.iana.org/assignments/media-types/application/gzip"}
+    assert len(list(void.subjects(DCAT.compressFormat, None))) == len(GZIPPED)

@@ -403,8 +403,9 @@ def test_dumps_listing(client: Any, built: Path) -> None:
     for dump in manifest["dumps"]:
         assert f'href="/dumps/{dump["name"]}"' in html and dump["sha256"] in html and str(dump["size"]) in html
         assert listed[dump["name"]]["sha256"] == dump["sha256"]
-        assert listed[dump["name"]]["media_type"] == dump["media_type"]
-    assert {"void.ttl", "SHA256SUMS"} <= set(listed)
+        served = "application/gzip" if dump["compressed"] else dump["media_type"]
+        assert listed[dump["name"]]["media_type"] == served
+    assert {"void.ttl", "SHA256SUMS", "kg.nt.gz", "kg.trig.gz"} <= set(listed)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, send_from_directory
 
-from kg.dumps import CHECKSUM_FILE, VOID_FILE
+from kg.dumps import CHECKSUM_FILE, GZIP_MEDIA_TYPE, VOID_FILE
 from kg.web.negotiation import DATA, HTML, LISTING, Offer, negotiate
 from kg.web.rdf import rdf_response
 from kg.web.site import Site, current_site, local_href
@@ -42,7 +42,10 @@ def downloads(site: Site) -> dict[str, Download]:
     """name -> Download for the dumps of build.json, void.ttl and SHA256SUMS that exist."""
     sums = _checksums(site)
     out: dict[str, Download] = {}
-    listed = [(d["name"], d["media_type"], d.get("triples")) for d in site.manifest.get("dumps", [])]
+    listed = [
+        (d["name"], GZIP_MEDIA_TYPE if d.get("compressed") else d["media_type"], d.get("triples"))
+        for d in site.manifest.get("dumps", [])
+    ]
     for name, media_type, triples in [*listed, *((n, m, None) for n, m in EXTRA_FILES.items())]:
         path = site.out_dir / name
         if "/" in name or "\\" in name or not path.is_file():
