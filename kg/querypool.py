@@ -62,7 +62,7 @@ class _Worker:
 
 class QueryPool:
     """workers query processes over the store at store_path; at most workers + waiting
-    queries are admitted at once, the rest get 503 at once (with Retry-After)."""
+    queries are admitted at once, the rest get 503 at once."""
 
     def __init__(self, store_path: Path, settings: Settings, workers: int, waiting: int) -> None:
         self.store_path = store_path
