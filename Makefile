@@ -65,4 +65,4 @@ soak: $(VENV)/.installed-dev
 
 ## clean: remove generated files and the virtualenv
 clean:
-	rm -rf $(OUT) .$(OUT).tmp-* .$(OUT).old-* .$(OUT).lock $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(OUT) .$(OUT).tmp-* .$(OUT).old-* .$(OUT).lock .$(OUT).cache $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

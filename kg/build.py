@@ -20,7 +20,8 @@ from rdflib import URIRef
 import kg
 from kg.dumps import VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
 from kg.extract.authority import AuthorityError, load_authority
-from kg.extract.entities import SpacyExtractor
+from kg.extract.cache import MentionCache, extractor_fingerprint
+from kg.extract.entities import Mention, SpacyExtractor
 from kg.extract.metadata import ArticleMetadata, MetadataError, extract_metadata
 from kg.extract.resolve import Entity, Resolution, resolve_corpus
 from kg.extract.salience import salient
@@ -69,6 +70,7 @@ class BuildResult:
     dumps: list[DumpFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     validation: dict[str, Any] = field(default_factory=dict)
+    reused: int = 0  # articles whose mentions came from the extraction cache
 
 
 class InvalidBuildError(BuildError):
@@ -200,6 +202,28 @@ def map_graph(
     return out
 
 
+def cache_folder(settings: Settings) -> Path:
+    """Where extraction results are kept between builds."""
+    if str(settings.cache_dir) not in ("", "."):
+        return settings.cache_dir
+    out_dir = settings.out_dir.absolute()
+    return out_dir.with_name(f".{out_dir.name}.cache")
+
+
+def _extract(
+    settings: Settings, extractor: SpacyExtractor, bodies: list[str], progress: ProgressCallback | None
+) -> tuple[list[list[Mention]], int]:
+    """Mentions of each body: from the cache when the body and extractor are unchanged,
+    else by running the extractor (then cached). Returns (mentions, how many reused)."""
+    cache = MentionCache(cache_folder(settings), extractor_fingerprint(extractor.model, extractor.version))
+    found = [cache.get(body) for body in bodies]
+    todo = [i for i, hit in enumerate(found) if hit is None]
+    for i, fresh in zip(todo, extractor.extract_many([bodies[i] for i in todo], progress=progress), strict=True):
+        found[i] = fresh
+        cache.put(bodies[i], fresh)
+    return [m or [] for m in found], len(bodies) - len(todo)
+
+
 def _build_id(settings: Settings, articles: list[_Article], extractor_version: str) -> str:
     digest = hashlib.sha256()
     for part in (kg.__version__, extractor_version, settings.base_iri, settings.language):
@@ -289,7 +313,7 @@ def _build(
     except AuthorityError as exc:
         raise BuildError(str(exc)) from exc
     extractor = extractor or SpacyExtractor(settings.spacy_model)
-    mentions = extractor.extract_many([a.meta.body for a in articles], progress=progress)
+    mentions, reused = _extract(settings, extractor, [a.meta.body for a in articles], progress)
     resolution = resolve_corpus(
         {a.key: found for a, found in zip(articles, mentions, strict=True)},
         authors={a.key: list(a.meta.authors) for a in articles},
@@ -342,6 +366,7 @@ def _build(
             quads=len(quads),
             dumps=dumps,
             problems=problems,
+            reused=reused,
         )
         if validate:
             result.validation = _validate_staging(staging, settings, allow_invalid)

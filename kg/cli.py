@@ -80,6 +80,7 @@ def build_command(
     click.echo(
         f"built {result.articles} articles, {result.entities} entities, {result.mentions} mentions, "
         f"{result.quads} quads into {result.out_dir}/"
+        + (f" ({result.reused} articles' entities reused from the extraction cache)" if result.reused else "")
     )
     if result.validation:
         v = result.validation

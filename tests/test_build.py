@@ -205,7 +205,7 @@ def test_failed_build_leaves_previous_out_intact(tmp_path: Path, built: Path, ex
     with pytest.raises(BuildError, match="no article could be built"):
         _build(raw, out, extractor)
     assert (out / "kg.nt").read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == [".out.lock"], "no staging left"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")) == [".out.lock"], "no staging left"
 
 
 def test_rebuild_replaces_out_and_leaves_no_staging(tmp_path: Path, extractor: SpacyExtractor) -> None:
@@ -214,7 +214,7 @@ def test_rebuild_replaces_out_and_leaves_no_staging(tmp_path: Path, extractor: S
     (out / "stale.txt").write_text("old", encoding="utf-8")
     _build(RAW, out, extractor)
     assert not (out / "stale.txt").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.cache", ".out.lock", "out"]
 
 
 def test_store_answers_sparql(built: Path) -> None:
@@ -252,3 +252,29 @@ def test_gzip_variants_hold_the_same_bytes(built: Path) -> None:
     compressed = {str(t) for t in void.objects(None, DCAT.compressFormat)}
     assert compressed == {"https://www.iana.org/assignments/media-types/application/gzip"}
     assert len(list(void.subjects(DCAT.compressFormat, None))) == len(GZIPPED)
+
+
+def test_rebuild_reuses_extraction_for_unchanged_articles(tmp_path: Path, extractor: SpacyExtractor) -> None:
+    """The second build runs NER on nothing and writes the same bytes; a changed article is
+    extracted again; a damaged cache entry is a miss, not an error."""
+    from kg.extract.cache import MentionCache, extractor_fingerprint
+    from kg.extract.metadata import extract_metadata
+    from kg.sources import read_source
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(RAW, raw)
+    first = _build(raw, out, extractor)
+    before = (out / "kg.nt").read_bytes()
+    second = _build(raw, out, extractor)
+    assert (first.reused, second.reused) == (0, 2)  # type: ignore[attr-defined]
+    assert (out / "kg.nt").read_bytes() == before
+    cache = MentionCache(tmp_path / ".out.cache", extractor_fingerprint(extractor.model, extractor.version))
+    unchanged = next(raw.glob("000_*.txt"))
+    entry = cache._path(extract_metadata(read_source(unchanged).text).body)
+    assert entry.is_file()
+    entry.write_text("not json", encoding="utf-8")
+    changed = next(raw.glob("003_*.txt"))
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text.replace("WASHINGTON —", "WASHINGTON, D.C. —", 1), encoding="utf-8")
+    assert _build(raw, out, extractor).reused == 0  # type: ignore[attr-defined]
+    assert _build(raw, out, extractor).reused == 2  # type: ignore[attr-defined]

@@ -180,7 +180,7 @@ def test_build_refuses_an_invalid_build_and_keeps_the_old_one(built: Path, tmp_p
         build(settings, extractor=extractor)  # type: ignore[arg-type]
     assert "Article has no copyright year" in refused.value.report
     assert (out / "kg.nt").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out", "shapes"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.cache", ".out.lock", "out", "shapes"]
 
 
 def test_build_allow_invalid_publishes_with_the_report(tmp_path: Path, extractor: object) -> None:
