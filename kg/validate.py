@@ -127,9 +127,14 @@ def _contexts(doc: object) -> Iterable[object]:
 
 
 def _files(paths: Sequence[Path]) -> list[Path]:
+    """The RDF files of paths. A kg build folder (build.json + kg.trig) stands for its graph,
+    kg.trig and void.ttl: its other dumps are the same statements again, and its reports
+    are not data."""
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() and (path / "build.json").is_file() and (path / "kg.trig").is_file():
+            files += [p for p in (path / "kg.trig", path / "void.ttl") if p.is_file()]
+        elif path.is_dir():
             files += sorted(p for p in path.rglob("*") if p.is_file() and format_for_path(p.name))
         elif path.is_file():
             files.append(path)

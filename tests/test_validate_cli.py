@@ -211,3 +211,12 @@ def test_ci_examples_exist_and_run_kg_validate() -> None:
     assert "kg validate --format github" in workflow
     hook = (ROOT / "examples" / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     assert "kg validate" in hook
+
+
+def test_a_build_folder_stands_for_its_graph(built: Path) -> None:
+    """`kg validate out/` validates kg.trig + void.ttl, not every dump again (they are the
+    same statements, and rdflib would rewrite their times, making false duplicates)."""
+    folder = kg("validate", str(built), "--format", "json")
+    default = kg("validate", "--out", str(built), "--format", "json")
+    assert folder.returncode == default.returncode == 0, folder.stdout[-2000:]
+    assert json.loads(folder.stdout) == json.loads(default.stdout)
