@@ -224,34 +224,6 @@ def _engine_validate(engine: str) -> Callable[..., tuple[bool, Graph, str]]:
 Where = Callable[[Node], tuple[str | None, str | None]]
 
 
-def _article_of(data: Graph, focus: Node) -> Node | None:
-    """The article a focus node belongs to: itself, a mention's article, a source's article."""
-    if (focus, SCHEMA.headline, None) in data or (focus, RDF.type, SCHEMA.NewsArticle) in data:
-        return focus
-    target = data.value(focus, OA.hasTarget)
-    if target is not None:
-        return data.value(target, OA.hasSource)
-    source = data.value(focus, OA.hasSource)
-    if source is not None:
-        return source
-    return data.value(None, PROV.wasDerivedFrom, focus)
-
-
-def _where_in_graph(data: Graph) -> Where:
-    """(headline, raw file name) of the article a focus node belongs to, from an rdflib graph."""
-
-    def where(focus: Node) -> tuple[str | None, str | None]:
-        article = _article_of(data, focus)
-        if article is None:
-            return None, None
-        source = data.value(article, PROV.wasDerivedFrom)
-        headline = data.value(article, SCHEMA.headline)
-        file_name = data.value(source, SCHEMA.name) if source is not None else None
-        return (None if headline is None else str(headline)), (None if file_name is None else str(file_name))
-
-    return where
-
-
 _OX_HEADLINE, _OX_NAME, _OX_TYPE = (ox.NamedNode(str(i)) for i in (SCHEMA.headline, SCHEMA.name, RDF.type))
 _OX_TARGET, _OX_SOURCE = ox.NamedNode(str(OA.hasTarget)), ox.NamedNode(str(OA.hasSource))
 _OX_DERIVED, _OX_NEWS_ARTICLE = ox.NamedNode(str(PROV.wasDerivedFrom)), ox.NamedNode(str(SCHEMA.NewsArticle))
@@ -261,8 +233,20 @@ _LOOKUP_LINES = tuple(f" {p} " for p in (_OX_HEADLINE, _OX_NAME, _OX_TARGET, _OX
 _NEWS_ARTICLE_LINE = f" {_OX_TYPE} {_OX_NEWS_ARTICLE} ."
 
 
+def _where_in_graph(data: Graph) -> Where:
+    """_where_in_store over the few statements of an rdflib graph that the lookup reads."""
+    from kg.terms import to_ox
+
+    store = ox.Store()
+    for predicate in (SCHEMA.headline, OA.hasTarget, OA.hasSource, PROV.wasDerivedFrom, SCHEMA.name):
+        store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in data.triples((None, predicate, None)))  # type: ignore[arg-type]
+    store.extend(ox.Quad(to_ox(s), _OX_TYPE, _OX_NEWS_ARTICLE) for s in data.subjects(RDF.type, SCHEMA.NewsArticle))  # type: ignore[arg-type]
+    return _where_in_store(store)
+
+
 def _where_in_store(store: ox.Store) -> Where:
-    """The same as _where_in_graph, from a pyoxigraph store (no rdflib parsing)."""
+    """(headline, raw file name) of the article a focus node belongs to: the focus itself,
+    a mention's article, a source's article, or the article derived from a raw file."""
 
     def value(s: object, p: ox.NamedNode) -> object:
         quad = next(store.quads_for_pattern(s, p, None, None), None)  # type: ignore[arg-type]
@@ -430,12 +414,6 @@ class _GraphsNotGrouped(Exception):
 
 
 QuadSource = Callable[[], Iterable[ox.Quad]]
-
-
-def partitions(quads: Sequence[ox.Quad]) -> list[list[ox.Triple]]:
-    """Split a kg build into independently valid parts (see _parts), as triples."""
-    ordered = sorted(quads, key=lambda q: str(q.graph_name))
-    return [list(ox.parse(part, format=ox.RdfFormat.N_TRIPLES)) for part in _parts(lambda: ordered)]
 
 
 @dataclass
