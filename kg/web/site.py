@@ -20,7 +20,6 @@ from kg.store.oxigraph import OxigraphStore
 
 EXTENSION_KEY = "kg"
 BUDGETS_KEY = "kg.budgets"
-_INDEX_LOCK = threading.Lock()
 log = logging.getLogger("kg.web")
 
 
@@ -36,10 +35,11 @@ class Site:
     manifest: dict[str, Any] = field(default_factory=dict)
     queries: QueryPool = field(init=False)
     _search: SearchIndex | None = field(default=None, init=False, repr=False)
+    _search_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def search_index(self) -> SearchIndex:
         """The name index of this build, made on first use."""
-        with _INDEX_LOCK:
+        with self._search_lock:
             if self._search is None:
                 self._search = SearchIndex.from_store(self.store)
             return self._search
