@@ -351,7 +351,7 @@ def _build(
             prefixes=dict(_void_prefixes()),
         )
         (staging / VOID_FILE).write_bytes(void_ttl or b"")
-        write_checksums(staging, [d.name for d in dumps] + [VOID_FILE])
+        write_checksums(staging, {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None})
         store = OxigraphStore(staging / STORE_DIR, read_only=False)
         store.load([*quads, *void_quads])
         store.close()

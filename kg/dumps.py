@@ -187,32 +187,39 @@ def void_triples(
     return triples
 
 
-def write_checksums(out_dir: Path, names: Sequence[str]) -> None:
-    """SHA256SUMS in the format `sha256sum -c` reads."""
-    lines = []
-    for name in sorted(names):
-        digest = hashlib.sha256((out_dir / name).read_bytes()).hexdigest()
-        lines.append(f"{digest}  {name}\n")
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MB blocks (dumps can be large)."""
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def write_checksums(out_dir: Path, files: dict[str, str | None]) -> None:
+    """SHA256SUMS in the format `sha256sum -c` reads, for name -> digest (None: hash the
+    file; dumps pass the digest they were written with instead of reading it back)."""
+    lines = [f"{digest or file_sha256(out_dir / name)}  {name}\n" for name, digest in sorted(files.items())]
     (out_dir / CHECKSUM_FILE).write_text("".join(lines), encoding="utf-8")
+
+
+def read_checksums(out_dir: Path) -> dict[str, str]:
+    """name -> digest from out_dir's SHA256SUMS (empty when there is none)."""
+    path = out_dir / CHECKSUM_FILE
+    if not path.is_file():
+        return {}
+    pairs = (line.split(None, 1) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {name.strip().lstrip("*"): digest for digest, name in pairs}
 
 
 def verify_checksums(out_dir: Path) -> list[str]:
     """What in out_dir disagrees with its SHA256SUMS: 'NAME: missing' or 'NAME: checksum
     differs' (empty when all agree, or when there is no SHA256SUMS to check)."""
-    sums = out_dir / CHECKSUM_FILE
-    if not sums.is_file():
-        return []
     problems = []
-    for line in sums.read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        path = out_dir / name.lstrip("*")
+    for name, digest in read_checksums(out_dir).items():
+        path = out_dir / name
         if not path.is_file():
             problems.append(f"{name}: missing")
-            continue
-        sha = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                sha.update(block)
-        if sha.hexdigest() != digest:
+        elif file_sha256(path) != digest:
             problems.append(f"{name}: checksum differs")
     return problems

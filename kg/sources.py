@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.settings import Settings
+
 #: File suffixes read as plain-text news pages.
 TEXT_SUFFIXES = (".txt", ".text")
 
@@ -80,8 +82,8 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-#: Largest raw file read, in bytes (a long news article is well under 1 MB).
-MAX_RAW_BYTES = 10_000_000
+#: Largest raw file read, in bytes: the max_raw_bytes setting's default.
+MAX_RAW_BYTES: int = Settings.max_raw_bytes
 
 
 def read_source(path: Path, max_bytes: int = MAX_RAW_BYTES) -> RawSource:

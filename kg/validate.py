@@ -229,7 +229,9 @@ _OX_TARGET, _OX_SOURCE = ox.NamedNode(str(OA.hasTarget)), ox.NamedNode(str(OA.ha
 _OX_DERIVED, _OX_NEWS_ARTICLE = ox.NamedNode(str(PROV.wasDerivedFrom)), ox.NamedNode(str(SCHEMA.NewsArticle))
 
 
-_LOOKUP_LINES = tuple(f" {p} " for p in (_OX_HEADLINE, _OX_NAME, _OX_TARGET, _OX_SOURCE, _OX_DERIVED))
+#: The statements the article lookup reads (besides rdf:type schema:NewsArticle).
+_LOOKUP_PREDICATES = (_OX_HEADLINE, _OX_NAME, _OX_TARGET, _OX_SOURCE, _OX_DERIVED)
+_LOOKUP_LINES = tuple(f" {p} " for p in _LOOKUP_PREDICATES)
 _NEWS_ARTICLE_LINE = f" {_OX_TYPE} {_OX_NEWS_ARTICLE} ."
 
 
@@ -238,8 +240,9 @@ def _where_in_graph(data: Graph) -> Where:
     from kg.terms import to_ox
 
     store = ox.Store()
-    for predicate in (SCHEMA.headline, OA.hasTarget, OA.hasSource, PROV.wasDerivedFrom, SCHEMA.name):
-        store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in data.triples((None, predicate, None)))  # type: ignore[arg-type]
+    for predicate in _LOOKUP_PREDICATES:
+        triples = data.triples((None, URIRef(predicate.value), None))
+        store.extend(ox.Quad(to_ox(s), predicate, to_ox(o)) for s, _p, o in triples)  # type: ignore[arg-type]
     store.extend(ox.Quad(to_ox(s), _OX_TYPE, _OX_NEWS_ARTICLE) for s in data.subjects(RDF.type, SCHEMA.NewsArticle))  # type: ignore[arg-type]
     return _where_in_store(store)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, send_from_directory
 
-from kg.dumps import CHECKSUM_FILE, GZIP_MEDIA_TYPE, VOID_FILE
+from kg.dumps import CHECKSUM_FILE, GZIP_MEDIA_TYPE, VOID_FILE, file_sha256, read_checksums
 from kg.web.negotiation import DATA, HTML, LISTING, Offer, negotiate
 from kg.web.rdf import rdf_response
 from kg.web.site import Site, current_site, local_href
@@ -40,7 +39,7 @@ class Download:
 
 def downloads(site: Site) -> dict[str, Download]:
     """name -> Download for the dumps of build.json, void.ttl and SHA256SUMS that exist."""
-    sums = _checksums(site)
+    sums = read_checksums(site.out_dir)
     out: dict[str, Download] = {}
     listed = [
         (d["name"], GZIP_MEDIA_TYPE if d.get("compressed") else d["media_type"], d.get("triples"))
@@ -50,17 +49,9 @@ def downloads(site: Site) -> dict[str, Download]:
         path = site.out_dir / name
         if "/" in name or "\\" in name or not path.is_file():
             continue
-        sha = sums.get(name) or hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = sums.get(name) or file_sha256(path)
         out[name] = Download(name, media_type, path.stat().st_size, sha, triples, local_href(f"dumps/{name}"))
     return out
-
-
-def _checksums(site: Site) -> dict[str, str]:
-    path = site.out_dir / CHECKSUM_FILE
-    if not path.is_file():
-        return {}
-    pairs = (line.split(None, 1) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    return {name.strip().lstrip("*"): digest for digest, name in pairs}
 
 
 @bp.route("/dumps/")
