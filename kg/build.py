@@ -26,6 +26,7 @@ from kg.extract.metadata import ArticleMetadata, MetadataError, extract_metadata
 from kg.extract.resolve import Entity, Resolution, resolve_corpus
 from kg.extract.salience import salient
 from kg.fileio import exchange, exclusive_lock
+from kg.inputs import inputs_digest, unchanged_build
 from kg.iris import Minter, key_for_file
 from kg.mapping import Triple
 from kg.mapping.annotation import mention_triples
@@ -71,6 +72,7 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     validation: dict[str, Any] = field(default_factory=dict)
     reused: int = 0  # articles whose mentions came from the extraction cache
+    unchanged: bool = False  # nothing was built: out/ already held a build of the same inputs
 
 
 class InvalidBuildError(BuildError):
@@ -276,20 +278,44 @@ def build(
     validate: bool = True,
     allow_invalid: bool = False,
     progress: ProgressCallback | None = None,
+    force: bool = False,
 ) -> BuildResult:
     """Build out_dir from raw_dir. Bad files become problems; the rest is validated and
     published. A build with SHACL violations is not published (InvalidBuildError) unless
     allow_invalid; the validation report is written into out/ either way it is published.
     One build at a time per out_dir (a lock file beside it); leftovers of a killed build
-    are removed first."""
+    are removed first. When out_dir already holds a build of the same inputs (raw files by
+    SHA-256, code, settings, shapes: kg.inputs) nothing is done unless force."""
     out_dir = settings.out_dir.absolute()
     lock = out_dir.with_name(f".{out_dir.name}.lock")
     try:
         with exclusive_lock(lock):
             remove_leftovers(out_dir)
-            return _build(settings, extractor, validate=validate, allow_invalid=allow_invalid, progress=progress)
+            digest = inputs_digest(settings, validate=validate, allow_invalid=allow_invalid)
+            previous = None if force else unchanged_build(out_dir, digest, MANIFEST_FILE)
+            if previous is not None:
+                return _unchanged_result(settings, previous)
+            return _build(
+                settings, extractor, validate=validate, allow_invalid=allow_invalid, progress=progress, inputs=digest
+            )
     except BlockingIOError:
         raise BuildError(f"another kg build is writing {settings.out_dir} (it holds {lock})") from None
+
+
+def _unchanged_result(settings: Settings, manifest: dict[str, Any]) -> BuildResult:
+    """The result of the build already in out/ (from its build.json)."""
+    return BuildResult(
+        out_dir=settings.out_dir,
+        build_iri=manifest["build"],
+        articles=manifest["articles"],
+        entities=manifest["entities"],
+        mentions=manifest["mentions"],
+        quads=manifest["quads"],
+        dumps=[DumpFile(**d) for d in manifest.get("dumps", [])],
+        problems=[Problem(**p) for p in manifest.get("problems", [])],
+        validation=manifest.get("validation", {}),
+        unchanged=True,
+    )
 
 
 def _build(
@@ -299,6 +325,7 @@ def _build(
     validate: bool,
     allow_invalid: bool,
     progress: ProgressCallback | None = None,
+    inputs: str = "",
 ) -> BuildResult:
     clock = build_times()
     started = clock()
@@ -370,7 +397,7 @@ def _build(
         )
         if validate:
             result.validation = _validate_staging(staging, settings, allow_invalid)
-        _write_manifest(staging / MANIFEST_FILE, result, ended, settings)
+        _write_manifest(staging / MANIFEST_FILE, result, ended, settings, inputs)
         staging.chmod(0o755)
         publish(staging, out_dir)
     except BaseException:
@@ -385,9 +412,12 @@ VALIDATION_FILES = ("validation.ttl", "validation.json")
 def _validate_staging(staging: Path, settings: Settings, allow_invalid: bool) -> dict[str, Any]:
     """Validate the staged build; write validation.ttl and validation.json into it."""
     from kg.reports import format_json, format_text, format_turtle
-    from kg.validate import run_validation
+    from kg.validate import ValidationInputError, run_validation
 
-    outcome = run_validation([staging / "kg.trig", staging / VOID_FILE], settings.shapes_dir, settings.ontology_dir)
+    try:
+        outcome = run_validation([staging / "kg.trig", staging / VOID_FILE], settings.shapes_dir, settings.ontology_dir)
+    except ValidationInputError as exc:
+        raise BuildError(f"cannot validate the build: {exc} (settings shapes_dir, ontology_dir)") from exc
     (staging / VALIDATION_FILES[0]).write_text(format_turtle(outcome), encoding="utf-8")
     (staging / VALIDATION_FILES[1]).write_text(format_json(outcome), encoding="utf-8")
     if not outcome.conforms and not allow_invalid:
@@ -410,8 +440,9 @@ def _void_prefixes() -> dict[str, str]:
     return {k: v for k, v in PREFIXES.items() if k in wanted}
 
 
-def _write_manifest(path: Path, result: BuildResult, ended: dt.datetime, settings: Settings) -> None:
+def _write_manifest(path: Path, result: BuildResult, ended: dt.datetime, settings: Settings, inputs: str) -> None:
     manifest = {
+        "inputs": inputs,
         "build": result.build_iri,
         "base_iri": settings.base_iri,
         "kg_version": kg.__version__,

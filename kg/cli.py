@@ -57,17 +57,26 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 @_OUT_OPTION
 @click.option("--base-iri", default=None, help="Base IRI of every minted resource.")
 @click.option("--allow-invalid", is_flag=True, help="Publish the build even when it has SHACL violations.")
+@click.option("--force", is_flag=True, help="Build even when out/ already holds a build of the same inputs.")
 @click.pass_context
 def build_command(
-    ctx: click.Context, raw_dir: Path | None, out_dir: Path | None, base_iri: str | None, allow_invalid: bool
+    ctx: click.Context,
+    raw_dir: Path | None,
+    out_dir: Path | None,
+    base_iri: str | None,
+    allow_invalid: bool,
+    force: bool,
 ) -> None:
-    """Build out/ (dumps, VoID, checksums, validation report, store) from the raw article files."""
+    """Build out/ (dumps, VoID, checksums, validation report, store) from the raw article files.
+    Does nothing when out/ already holds a build of the same raw files, code and settings."""
     from kg.build import BuildError, InvalidBuildError, build
     from kg.progress import Progress
 
     settings = _settings(ctx, raw_dir=raw_dir, out_dir=out_dir, base_iri=base_iri)
     try:
-        result = build(settings, allow_invalid=allow_invalid, progress=Progress("kg build: extracting entities"))
+        result = build(
+            settings, allow_invalid=allow_invalid, progress=Progress("kg build: extracting entities"), force=force
+        )
     except InvalidBuildError as exc:
         click.echo(exc.report, err=True, nl=False)
         click.echo(f"kg build: error: {exc}", err=True)
@@ -77,12 +86,18 @@ def build_command(
         sys.exit(1)
     for problem in result.problems:
         click.echo(f"kg build: skipped {problem}", err=True)
-    click.echo(
-        f"built {result.articles} articles, {result.entities} entities, {result.mentions} mentions, "
-        f"{result.quads} quads into {result.out_dir}/"
-        + (f" ({result.reused} articles' entities reused from the extraction cache)" if result.reused else "")
-    )
-    if result.validation:
+    if result.unchanged:
+        click.echo(
+            f"{result.out_dir}/ is up to date: {result.articles} articles, {result.quads} quads, built from the same "
+            "raw files, code and settings (--force builds again)"
+        )
+    else:
+        click.echo(
+            f"built {result.articles} articles, {result.entities} entities, {result.mentions} mentions, "
+            f"{result.quads} quads into {result.out_dir}/"
+            + (f" ({result.reused} articles' entities reused from the extraction cache)" if result.reused else "")
+        )
+    if result.validation and not result.unchanged:
         v = result.validation
         click.echo(
             f"validation: {v['violations']} violations, {v['warnings']} warnings, {v['infos']} infos "

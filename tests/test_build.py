@@ -14,7 +14,7 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from kg.build import BuildError, build
+from kg.build import BuildError, BuildResult, build
 from kg.dumps import DUMP_FILES, GZIPPED, dump_names
 from kg.extract.entities import SpacyExtractor
 from kg.namespaces import DCAT, OA, PROV, SCHEMA, SPDX, VOID
@@ -24,12 +24,14 @@ from tests.conftest import RAW, SEED_EPOCH
 BASE = "http://127.0.0.1:8000/"
 
 
-def _build(raw: Path, out: Path, extractor: SpacyExtractor, epoch: str | None = SEED_EPOCH) -> object:
+def _build(
+    raw: Path, out: Path, extractor: SpacyExtractor, epoch: str | None = SEED_EPOCH, *, force: bool = False
+) -> BuildResult:
     old = os.environ.pop("SOURCE_DATE_EPOCH", None)
     if epoch:
         os.environ["SOURCE_DATE_EPOCH"] = epoch
     try:
-        return build(Settings(raw_dir=raw, out_dir=out), extractor=extractor)
+        return build(Settings(raw_dir=raw, out_dir=out), extractor=extractor, force=force)
     finally:
         os.environ.pop("SOURCE_DATE_EPOCH", None)
         if old is not None:
@@ -212,7 +214,7 @@ def test_rebuild_replaces_out_and_leaves_no_staging(tmp_path: Path, extractor: S
     out = tmp_path / "out"
     _build(RAW, out, extractor)
     (out / "stale.txt").write_text("old", encoding="utf-8")
-    _build(RAW, out, extractor)
+    _build(RAW, out, extractor, force=True)
     assert not (out / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.cache", ".out.lock", "out"]
 
@@ -265,8 +267,8 @@ def test_rebuild_reuses_extraction_for_unchanged_articles(tmp_path: Path, extrac
     shutil.copytree(RAW, raw)
     first = _build(raw, out, extractor)
     before = (out / "kg.nt").read_bytes()
-    second = _build(raw, out, extractor)
-    assert (first.reused, second.reused) == (0, 2)  # type: ignore[attr-defined]
+    second = _build(raw, out, extractor, force=True)
+    assert (first.reused, second.reused) == (0, 2)
     assert (out / "kg.nt").read_bytes() == before
     cache = MentionCache(tmp_path / ".out.cache", extractor_fingerprint(extractor.model, extractor.version))
     unchanged = next(raw.glob("000_*.txt"))
@@ -276,5 +278,62 @@ def test_rebuild_reuses_extraction_for_unchanged_articles(tmp_path: Path, extrac
     changed = next(raw.glob("003_*.txt"))
     text = changed.read_text(encoding="utf-8")
     changed.write_text(text.replace("WASHINGTON —", "WASHINGTON, D.C. —", 1), encoding="utf-8")
-    assert _build(raw, out, extractor).reused == 0  # type: ignore[attr-defined]
-    assert _build(raw, out, extractor).reused == 2  # type: ignore[attr-defined]
+    assert _build(raw, out, extractor).reused == 0
+    assert _build(raw, out, extractor, force=True).reused == 2
+
+
+def test_no_change_rebuild_does_nothing(tmp_path: Path, extractor: SpacyExtractor) -> None:
+    """Same raw files, code and settings: out/ is left exactly as it is (not even rewritten)."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(RAW, raw)
+    first = _build(raw, out, extractor)
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    again = _build(raw, out, extractor)
+    assert again.unchanged and not first.unchanged
+    assert (again.build_iri, again.articles, again.quads) == (first.build_iri, first.articles, first.quads)
+    assert [d.sha256 for d in again.dumps] == [d.sha256 for d in first.dumps]
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
+    (raw / "000_45883e71d61e1347.txt").touch()  # a new mtime with the same bytes changes nothing
+    assert _build(raw, out, extractor).unchanged
+
+
+@pytest.mark.parametrize("change", ["edit a raw file", "other SOURCE_DATE_EPOCH", "dump deleted", "shape edited"])
+def test_a_changed_input_builds_again(tmp_path: Path, extractor: SpacyExtractor, change: str) -> None:
+    raw, out, shapes = tmp_path / "raw", tmp_path / "out", tmp_path / "shapes"
+    shutil.copytree(RAW, raw)
+    shutil.copytree(Path("shapes"), shapes)
+    settings = Settings(raw_dir=raw, out_dir=out, shapes_dir=shapes)
+    os.environ["SOURCE_DATE_EPOCH"] = SEED_EPOCH
+    try:
+        build(settings, extractor=extractor)
+        if change == "edit a raw file":
+            page = raw / "003_aa63f568c318a167.txt"
+            page.write_text(page.read_text(encoding="utf-8") + "\nMore text.\n", encoding="utf-8")
+        elif change == "other SOURCE_DATE_EPOCH":
+            os.environ["SOURCE_DATE_EPOCH"] = str(int(SEED_EPOCH) + 60)
+        elif change == "dump deleted":
+            (out / "kg.jsonld").unlink()
+        else:
+            with (shapes / "article.ttl").open("a", encoding="utf-8") as handle:
+                handle.write("\n# edited\n")
+        again = build(settings, extractor=extractor)
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+    assert not again.unchanged
+    assert (out / "kg.jsonld").is_file()
+
+
+def test_deleted_raw_file_leaves_the_graph(tmp_path: Path, extractor: SpacyExtractor) -> None:
+    """Removing a raw file removes its article graph from every dump and from the store."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(RAW, raw)
+    _build(raw, out, extractor)
+    gone = "http://127.0.0.1:8000/graph/article/003_aa63f568c318a167"
+    assert gone in (out / "kg.trig").read_text(encoding="utf-8")
+    (raw / "003_aa63f568c318a167.txt").unlink()
+    result = _build(raw, out, extractor)
+    assert not result.unchanged and result.articles == 1
+    assert "003_aa63f568c318a167" not in (out / "kg.nt").read_text(encoding="utf-8")
+    store = ox.Store.read_only(str(out / "store"))
+    assert ox.NamedNode(gone) not in set(store.named_graphs())
+    assert not list(store.quads_for_pattern(None, None, None, ox.NamedNode(gone)))
