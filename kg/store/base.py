@@ -27,8 +27,14 @@ class GraphStore(Protocol):
         unless default_graph names graphs or the query has FROM/FROM NAMED
         (dataset_in_query); relative IRIs resolve against base_iri."""
 
-    def quads_for(self, subject: ox.NamedNode | None, graph: ox.NamedNode | None = None) -> Iterable[ox.Quad]:
-        """Quads with this subject (any graph unless given)."""
+    def match(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None = None,
+        predicate: ox.NamedNode | None = None,
+        obj: ox.NamedNode | ox.BlankNode | ox.Literal | None = None,
+        graph: ox.NamedNode | None = None,
+    ) -> Iterable[ox.Quad]:
+        """Quads matching the pattern (None matches anything; every graph unless given)."""
 
     def close(self) -> None:
         """Release the store."""

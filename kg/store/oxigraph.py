@@ -48,17 +48,15 @@ class OxigraphStore:
             kwargs["named_graphs"] = list(named_graphs)
         return self._store.query(sparql, **kwargs)
 
-    def quads_for(self, subject: ox.NamedNode | None, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
-        return self._store.quads_for_pattern(subject, None, None, graph)
-
-    def quads_with(
-        self, predicate: ox.NamedNode, obj: ox.NamedNode, graph: ox.NamedNode | None = None
+    def match(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None = None,
+        predicate: ox.NamedNode | None = None,
+        obj: ox.NamedNode | ox.BlankNode | ox.Literal | None = None,
+        graph: ox.NamedNode | None = None,
     ) -> Iterator[ox.Quad]:
-        """Quads with this predicate and object (in one graph when given)."""
-        return self._store.quads_for_pattern(None, predicate, obj, graph)
-
-    def objects_to(self, obj: ox.NamedNode, predicate: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
-        return self._store.quads_for_pattern(None, predicate, obj, None)
+        """Quads matching the pattern (None matches anything; every graph unless given)."""
+        return self._store.quads_for_pattern(subject, predicate, obj, graph)
 
     def named_graphs(self) -> list[ox.NamedNode]:
         return [g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]

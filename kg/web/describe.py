@@ -5,8 +5,9 @@ link to, incoming links, and the mention evidence (Web Annotations) about it."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 import pyoxigraph as ox
 
@@ -68,36 +69,44 @@ def labels_of(quads: Iterable[ox.Quad]) -> dict[str, str]:
     return {iri: text for iri, (_, text) in best.items()}
 
 
-def label_quads(store: OxigraphStore, iris: Iterable[str], chunk: int = 200) -> list[ox.Quad]:
-    """The label statements (with their graphs) of the given IRIs."""
-    wanted = sorted(set(iris))
-    predicates = " ".join(f"<{p}>" for p in LABEL_PREDICATES)
+def label_quads(store: OxigraphStore, iris: Iterable[str]) -> list[ox.Quad]:
+    """The label statements (with their graphs) of the given IRIs: index lookups, one per
+    IRI and label predicate (a SPARQL VALUES join was ten times slower)."""
+    predicates = [ox.NamedNode(p) for p in LABEL_PREDICATES]
     out: list[ox.Quad] = []
-    for i in range(0, len(wanted), chunk):
-        values = " ".join(str(ox.NamedNode(iri)) for iri in wanted[i : i + chunk])
-        query = (
-            f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {predicates} }} "
-            "GRAPH ?g { ?s ?p ?o } }"
-        )
-        out += [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in store.query(query)]
+    for iri in sorted(set(iris)):
+        try:
+            subject = ox.NamedNode(iri)
+        except ValueError:
+            continue
+        for predicate in predicates:
+            out += store.match(subject, predicate)
     return out
 
 
 def _parts(store: OxigraphStore, iri: str, own: list[ox.Quad]) -> dict[str, list[ox.Quad]]:
-    """IRIs under iri's path reachable from it (either direction), with their outgoing quads."""
+    """IRIs under iri's path reachable from it (either direction), with their outgoing quads.
+    A sub-resource is written with its parent, so links in are looked for in the named
+    graphs of the parent's own statements only: an entity linked from 10,000 articles costs
+    nothing here."""
     prefix = iri + "/"
     parts: dict[str, list[ox.Quad]] = {}
     frontier = [(iri, own)]
     while frontier and len(parts) < MAX_PARTS:
         node, outgoing = frontier.pop()
-        linking_in = store.query(  # filtered in the store: a famous entity has many incoming links
-            f"SELECT DISTINCT ?s WHERE {{ ?s ?p {ox.NamedNode(node)} "
-            f'FILTER (isIRI(?s) && STRSTARTS(STR(?s), "{_sparql_string(prefix)}")) }}'
-        )
-        neighbours = [q.object for q in outgoing] + [row["s"] for row in linking_in]
+        neighbours: list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = [q.object for q in outgoing]
+        graphs = sorted({str(q.graph_name) for q in outgoing if isinstance(q.graph_name, ox.NamedNode)})
+        if graphs:
+            values = " ".join(graphs)
+            linking_in = store.query(
+                f"SELECT DISTINCT ?s WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p {ox.NamedNode(node)} }} "
+                f'FILTER (isIRI(?s) && STRSTARTS(STR(?s), "{_sparql_string(prefix)}")) }}',
+                dataset_in_query=True,
+            )
+            neighbours += [row["s"] for row in linking_in]
         for term in neighbours:
             if isinstance(term, ox.NamedNode) and term.value.startswith(prefix) and term.value not in parts:
-                parts[term.value] = list(store.quads_for(term))
+                parts[term.value] = list(store.match(term))
                 frontier.append((term.value, parts[term.value]))
     return parts
 
@@ -109,7 +118,7 @@ def describe(store: OxigraphStore, iri: str) -> Description | None:
         node = ox.NamedNode(iri)
     except ValueError:
         return None
-    own = list(store.quads_for(node))
+    own = list(store.match(node))
     if not own:
         return None
     description = Description(iri, own, _parts(store, iri, own))
@@ -130,27 +139,39 @@ class Incoming:
 
 
 def incoming(
-    store: OxigraphStore, iri: str, cap: int = 100, offset: int = 0, skip: Sequence[str] = ()
+    store: OxigraphStore,
+    iri: str,
+    cap: int = 100,
+    offset: int = 0,
+    skip: Sequence[str] = (),
+    parts: Mapping[str, list[ox.Quad]] | None = None,
+    paged: str | None = None,
 ) -> list[Incoming]:
-    """Incoming links grouped by predicate, without the resource's own sub-resources: for
-    each predicate `cap` subjects in IRI order from `offset` on, and the total. Counting and
-    paging happen in the store, so a resource with 100,000 incoming links stays quick;
-    predicates in skip are counted but their subjects are not fetched."""
+    """Incoming links grouped by predicate, without the resource's own sub-resources (parts,
+    from describe()), each with its total. The paged predicate lists `cap` subjects in IRI
+    order from `offset` on (an index scan sorted here: Oxigraph's ORDER BY over 10,000 IRIs
+    took 0.3 s, the scan and sort 0.06 s); other predicates list their first `cap` subjects
+    in store order, sorted; predicates in skip list none."""
     target = ox.NamedNode(iri)
-    own = f'FILTER (!STRSTARTS(STR(?s), "{_sparql_string(iri + "/")}"))'
-    counts = store.query(
-        f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p {target} FILTER (isIRI(?s)) {own} }} GROUP BY ?p"
-    )
+    own: dict[str, set[str]] = defaultdict(set)  # predicate -> parts linking in with it
+    for quads in (parts or {}).values():
+        for q in quads:
+            if q.object == target and isinstance(q.subject, ox.NamedNode):
+                own[q.predicate.value].add(q.subject.value)
+    counts = store.query(f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p {target} }} GROUP BY ?p")
     groups = []
     for row in counts:
-        predicate, total = row["p"].value, _int(row["n"])
+        predicate, total = row["p"].value, _int(row["n"]) - len(own[row["p"].value])
+        if total <= 0:
+            continue
         subjects: list[str] = []
         if predicate not in skip:
-            page = store.query(
-                f"SELECT DISTINCT ?s WHERE {{ ?s {ox.NamedNode(predicate)} {target} FILTER (isIRI(?s)) {own} }} "
-                f"ORDER BY ?s LIMIT {int(cap)} OFFSET {int(offset)}"
-            )
-            subjects = [r["s"].value for r in page]
+            linking = store.match(None, row["p"], target)
+            found = (q.subject.value for q in linking if isinstance(q.subject, ox.NamedNode))
+            if predicate == paged:
+                subjects = sorted(set(found) - own[predicate])[offset : offset + cap]
+            else:
+                subjects = sorted(set(islice((s for s in found if s not in own[predicate]), cap)))
         groups.append(Incoming(predicate, subjects, total))
     return sorted(groups, key=lambda g: g.predicate)
 
@@ -171,7 +192,7 @@ def evidence_for(
         graph = ox.NamedNode(graph_iri)
         annotations = [
             q.subject
-            for q in store.quads_with(body, ox.NamedNode(entity), graph)
+            for q in store.match(None, body, ox.NamedNode(entity), graph)
             if isinstance(q.subject, ox.NamedNode)
         ]
         found = []
@@ -179,17 +200,17 @@ def evidence_for(
             values: dict[str, object] = {}
             targets = [
                 q.object
-                for q in store.quads_for(annotation, graph)
+                for q in store.match(annotation, graph=graph)
                 if q.predicate == target_p and isinstance(q.object, ox.NamedNode)
             ]
             for target in targets:
                 selectors = [
                     q.object
-                    for q in store.quads_for(target, graph)
+                    for q in store.match(target, graph=graph)
                     if q.predicate == selector_p and isinstance(q.object, ox.NamedNode)
                 ]
                 for selector in selectors:
-                    for q in store.quads_for(selector, graph):
+                    for q in store.match(selector, graph=graph):
                         values.setdefault(q.predicate.value.removeprefix(_OA), q.object)
             found.append(
                 Evidence(

@@ -88,7 +88,7 @@ def void_response(offer: Offer) -> Any:
     assert offer.rdf is not None
     if offer.name == "turtle" and (site.out_dir / VOID_FILE).is_file():
         return send_from_directory(site.out_dir, VOID_FILE, mimetype=offer.media_type)
-    quads = site.store.quads_for(None, ox.NamedNode(site.graph("void")))
+    quads = site.store.match(graph=ox.NamedNode(site.graph("void")))
     return rdf_response(quads, offer.rdf)
 
 

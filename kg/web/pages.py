@@ -66,7 +66,7 @@ def home() -> Any:
     site = current_site()
     dataset = {
         q.predicate.value: q.object.value
-        for q in site.store.quads_for(ox.NamedNode(site.iri("dataset")))
+        for q in site.store.match(ox.NamedNode(site.iri("dataset")))
         if isinstance(q.object, ox.Literal)
     }
     build = site.manifest.get("build")
@@ -153,7 +153,15 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
     iri = description.iri
     page_number = _page_number()
     offset = (page_number - 1) * MENTIONED_IN_CAP
-    links_in = incoming(site.store, iri, cap=MENTIONED_IN_CAP, offset=offset, skip=(_HAS_BODY,))
+    links_in = incoming(
+        site.store,
+        iri,
+        cap=MENTIONED_IN_CAP,
+        offset=offset,
+        skip=(_HAS_BODY,),
+        parts=description.parts,
+        paged=_MENTIONS,
+    )
     evidence = evidence_in(description)
     mentioned_in = next((g for g in links_in if g.predicate == _MENTIONS), None)
     about: dict[str, tuple[int, list[Evidence]]] = {}
