@@ -4,8 +4,10 @@ query pages from a live `kg serve` at desktop and phone widths."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -54,3 +56,25 @@ def test_rendered_dom(live: str, name: str, path: str) -> None:
 def test_article_highlights_mentions_as_links(live: str) -> None:
     dom = dump_dom(live + "/article/000_45883e71d61e1347")
     assert "<mark" in dom and 'href="/person/rand-paul"' in dom
+
+
+def test_sparql_page_gets_the_query_editor(live: str) -> None:
+    """kg-sparql.js turns the textarea into the vendored YASQE editor (CodeMirror) once
+    loaded, keeping the query in the (hidden) textarea the form submits."""
+    query = "SELECT ?name WHERE { ?person a schema:Person ; schema:name ?name } LIMIT 5"
+    dom = dump_dom(live + "/sparql?query=" + quote(query))
+    assert 'class="yasqe"' in dom and re.search(r'class="CodeMirror[ "]', dom), "the editor did not load"
+    textarea = re.search(r'<textarea id="query" name="query"[^>]*>([^<]*)</textarea>', dom)
+    assert textarea is not None and textarea.group(1) == query
+    assert 'style="display: none;"' in textarea.group(0)  # the editor stands in for it
+    assert "cm-keyword" in dom and ">LIMIT<" in dom  # highlighted SPARQL
+    assert 'aria-label="SPARQL query"' in dom
+    assert "parseErrorIcon" not in dom  # schema: is predeclared by the server, so no syntax error
+    assert "yasqe_queryButton" not in dom  # the form runs queries; the editor sends nothing itself
+    assert '<table class="results">' in dom  # the server's results are still on the page
+
+
+def test_sparql_editor_flags_an_undeclared_prefix(live: str) -> None:
+    dom = dump_dom(live + "/sparql?query=" + quote("SELECT * WHERE { ?s nope:p ?o }"))
+    assert re.search(r'class="CodeMirror[ "]', dom)
+    assert dom.count("parseErrorIcon") == 1

@@ -23,6 +23,9 @@ MAX_BODY = 2_000_000
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+#: The /sparql page alone also runs scripts: the vendored query editor (static/yasgui/) and
+#: static/kg-sparql.js, from this host only; nothing inline, no eval, and still no connections.
+SPARQL_PAGE_CSP = CSP + "; script-src 'self'"
 
 
 def create_app(settings: Settings) -> Flask:

@@ -10,8 +10,9 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from kg.budget import ClientBudgets, OverBudget
-from kg.namespaces import RDF, SD
+from kg.namespaces import PREFIXES, RDF, SD
 from kg.query import QueryError, QueryOutcome, serialize_results
+from kg.web.app import SPARQL_PAGE_CSP
 from kg.web.negotiation import DATA, FORMAT_PARAMETERS, GRAPH_RESULTS, HTML, SOLUTIONS, negotiate, prefers_html
 from kg.web.rdf import rdf_response
 from kg.web.site import BUDGETS_KEY, Site, current_site, local_href
@@ -209,8 +210,11 @@ def _page(site: Site, query: str | None, outcome: QueryOutcome | None, error: Qu
         limit=site.settings.result_limit,
         examples=[(title, url_for("sparql.endpoint", query=text)) for title, text in listed],
         links=_links(query) if query and outcome is not None else None,
+        prefixes=PREFIXES,  # the editor's prefix completion (static/kg-sparql.js)
     )
-    return Response(body, status=error.status if error else 200, mimetype="text/html")
+    response = Response(body, status=error.status if error else 200, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = SPARQL_PAGE_CSP  # this page runs the query editor
+    return response
 
 
 def service_description(site: Site) -> list[ox.Quad]:
