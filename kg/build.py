@@ -73,6 +73,7 @@ class BuildResult:
     validation: dict[str, Any] = field(default_factory=dict)
     reused: int = 0  # articles whose mentions came from the extraction cache
     unchanged: bool = False  # nothing was built: out/ already held a build of the same inputs
+    dropped: list[str] = field(default_factory=list)  # graphs of deleted raw files removed from a remote store
 
 
 class InvalidBuildError(BuildError):
@@ -292,7 +293,7 @@ def build(
         with exclusive_lock(lock):
             remove_leftovers(out_dir)
             digest = inputs_digest(settings, validate=validate, allow_invalid=allow_invalid)
-            previous = None if force else unchanged_build(out_dir, digest, MANIFEST_FILE)
+            previous = None if force else unchanged_build(out_dir, digest, MANIFEST_FILE, settings.store == "oxigraph")
             if previous is not None:
                 return _unchanged_result(settings, previous)
             return _build(
@@ -379,11 +380,12 @@ def _build(
         )
         (staging / VOID_FILE).write_bytes(void_ttl or b"")
         write_checksums(staging, {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None})
-        store = OxigraphStore(staging / STORE_DIR, read_only=False)
-        store.load([*quads, *void_quads])
-        store.close()
-        del store
-        gc.collect()
+        if settings.store == "oxigraph":
+            store = OxigraphStore(staging / STORE_DIR, read_only=False)
+            store.load([*quads, *void_quads])
+            store.close()
+            del store
+            gc.collect()
         result = BuildResult(
             out_dir=out_dir,
             build_iri=str(build_iri),
@@ -397,6 +399,8 @@ def _build(
         )
         if validate:
             result.validation = _validate_staging(staging, settings, allow_invalid)
+        if settings.store == "sparql":
+            result.dropped = _load_remote(settings, [*quads, *void_quads], minter)
         _write_manifest(staging / MANIFEST_FILE, result, ended, settings, inputs)
         staging.chmod(0o755)
         publish(staging, out_dir)
@@ -404,6 +408,22 @@ def _build(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return result
+
+
+def _load_remote(settings: Settings, quads: list[ox.Quad], minter: Minter) -> list[str]:
+    """Put every graph of the build into the remote SPARQL store (each replaces the graph
+    of the same name) and drop the store's other kg graphs (deleted raw files); graphs
+    outside this base IRI's graph/ space are never touched. Returns the dropped graphs."""
+    from kg.store.sparql import RemoteStoreError, SparqlStore
+
+    ours = minter.graph_space()
+    store = SparqlStore(
+        settings.sparql_endpoint, update_endpoint=settings.sparql_update_endpoint, gsp=settings.sparql_gsp, timeout=300
+    )
+    try:
+        return store.replace_graphs(quads, keep=lambda graph: not graph.startswith(ours))
+    except (RemoteStoreError, SyntaxError) as exc:
+        raise BuildError(f"loading the remote store failed: {exc}; out/ left unchanged") from exc
 
 
 VALIDATION_FILES = ("validation.ttl", "validation.json")

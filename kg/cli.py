@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 import kg
-from kg.settings import Settings, SettingsError, load_settings
+from kg.settings import STORES, Settings, SettingsError, load_settings
 
 _OUT_OPTION = click.option(
     "--out",
@@ -19,6 +20,26 @@ _OUT_OPTION = click.option(
     default=None,
     help="Build folder to work on [default: out/ or setting out_dir].",
 )
+
+
+def _store_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--store, --endpoint, --update-endpoint, --gsp: which store to load or read."""
+    options = [
+        click.option(
+            "--store",
+            type=click.Choice(STORES),
+            default=None,
+            help="oxigraph (embedded, out/store) or sparql (a remote SPARQL 1.1 store) [default: setting store].",
+        ),
+        click.option("--endpoint", "sparql_endpoint", default=None, help="Query URL of the remote store."),
+        click.option(
+            "--update-endpoint", "sparql_update_endpoint", default=None, help="Update URL of the remote store."
+        ),
+        click.option("--gsp", "sparql_gsp", default=None, help="Graph Store Protocol URL of the remote store."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def _settings(ctx: click.Context, **flags: Any) -> Settings:
@@ -58,6 +79,7 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 @click.option("--base-iri", default=None, help="Base IRI of every minted resource.")
 @click.option("--allow-invalid", is_flag=True, help="Publish the build even when it has SHACL violations.")
 @click.option("--force", is_flag=True, help="Build even when out/ already holds a build of the same inputs.")
+@_store_options
 @click.pass_context
 def build_command(
     ctx: click.Context,
@@ -66,13 +88,14 @@ def build_command(
     base_iri: str | None,
     allow_invalid: bool,
     force: bool,
+    **store: Any,
 ) -> None:
     """Build out/ (dumps, VoID, checksums, validation report, store) from the raw article files.
     Does nothing when out/ already holds a build of the same raw files, code and settings."""
     from kg.build import BuildError, InvalidBuildError, build
     from kg.progress import Progress
 
-    settings = _settings(ctx, raw_dir=raw_dir, out_dir=out_dir, base_iri=base_iri)
+    settings = _settings(ctx, raw_dir=raw_dir, out_dir=out_dir, base_iri=base_iri, **store)
     try:
         result = build(
             settings, allow_invalid=allow_invalid, progress=Progress("kg build: extracting entities"), force=force
@@ -216,23 +239,26 @@ def validate_command(
     type=click.Choice(["table", "json", "xml", "csv", "tsv", "turtle", "ntriples", "jsonld"]),
 )
 @_OUT_OPTION
+@_store_options
 @click.pass_context
-def query_command(ctx: click.Context, query: str | None, query_file: Any, fmt: str, out_dir: Path | None) -> None:
+def query_command(
+    ctx: click.Context, query: str | None, query_file: Any, fmt: str, out_dir: Path | None, **store: Any
+) -> None:
     """Run a SPARQL query over the built store (the default graph is the union)."""
     from kg.query import QueryError, run_query, serialize_results
-    from kg.store.oxigraph import STORE_DIR, OxigraphStore
+    from kg.store import open_store
 
     if (query is None) == (query_file is None):
         raise click.UsageError("give a QUERY or -f FILE (one of them)")
     text = query if query is not None else query_file.read()
-    settings = _settings(ctx, out_dir=out_dir)
+    settings = _settings(ctx, out_dir=out_dir, **store)
     try:
-        store = OxigraphStore(settings.out_dir / STORE_DIR)
+        graph_store = open_store(settings, timeout=3600)
     except (FileNotFoundError, OSError) as exc:
         click.echo(f"kg query: error: {exc}", err=True)
         sys.exit(2)
     try:
-        outcome = run_query(store, text, settings.replace(query_timeout=float("inf")))
+        outcome = run_query(graph_store, text, settings.replace(query_timeout=float("inf")))
     except QueryError as exc:
         click.echo(f"kg query: error: {exc.message}", err=True)
         sys.exit(2 if exc.status < 500 else 1)
@@ -266,6 +292,7 @@ def query_command(ctx: click.Context, query: str | None, query_file: Any, fmt: s
 )
 @click.option("--accept", default="text/html", show_default=True, help="Accept header for --get.")
 @_OUT_OPTION
+@_store_options
 @click.pass_context
 def serve_command(
     ctx: click.Context,
@@ -275,11 +302,12 @@ def serve_command(
     get_path: str | None,
     accept: str,
     out_dir: Path | None,
+    **store: Any,
 ) -> None:
     """Serve pages, content negotiation, SPARQL and dumps with a production WSGI server."""
     from kg.web.server import get, serve
 
-    settings = _settings(ctx, host=host, port=port, base_iri=base_iri, out_dir=out_dir)
+    settings = _settings(ctx, host=host, port=port, base_iri=base_iri, out_dir=out_dir, **store)
     try:
         if get_path is not None:
             status, headers, body = get(settings, get_path, accept)

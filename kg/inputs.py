@@ -21,7 +21,17 @@ from kg.sources import SourceError, find_raw_files
 from kg.store.oxigraph import STORE_DIR
 
 #: Settings that change what a build writes (serving settings do not).
-BUILD_SETTINGS = ("base_iri", "language", "license", "spacy_model", "max_raw_bytes")
+BUILD_SETTINGS = (
+    "base_iri",
+    "language",
+    "license",
+    "spacy_model",
+    "max_raw_bytes",
+    "store",
+    "sparql_endpoint",
+    "sparql_update_endpoint",
+    "sparql_gsp",
+)
 #: Packages whose code is not kg's but whose version changes the graph.
 PACKAGES = ("spacy", "pyshacl", "pyshacl-turbo", "pyoxigraph", "rdflib")
 
@@ -75,9 +85,10 @@ def inputs_digest(settings: Settings, *, validate: bool, allow_invalid: bool) ->
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def unchanged_build(out_dir: Path, digest: str, manifest_file: str) -> dict[str, Any] | None:
+def unchanged_build(out_dir: Path, digest: str, manifest_file: str, local_store: bool = True) -> dict[str, Any] | None:
     """The manifest of the build in out_dir when it was made from exactly these inputs
-    and its store and every file its checksums list are still there; else None."""
+    and every file its checksums list (and its embedded store, when local_store) are
+    still there; else None."""
     try:
         manifest: dict[str, Any] = json.loads((out_dir / manifest_file).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -85,6 +96,8 @@ def unchanged_build(out_dir: Path, digest: str, manifest_file: str) -> dict[str,
     if not isinstance(manifest, dict) or manifest.get("inputs") != digest:
         return None
     listed = read_checksums(out_dir)
-    if not listed or not all((out_dir / name).is_file() for name in listed) or not (out_dir / STORE_DIR).is_dir():
+    if not listed or not all((out_dir / name).is_file() for name in listed):
+        return None
+    if local_store and not (out_dir / STORE_DIR).is_dir():
         return None
     return manifest

@@ -98,6 +98,10 @@ class Minter:
                 iris[(kind, name)] = URIRef(f"{iri}-{digest}")
         return iris
 
+    def graph_space(self) -> str:
+        """The IRI every named graph of the build starts with."""
+        return str(self._iri("graph/"))
+
     def entity_graph(self) -> URIRef:
         return self._iri("graph/entities")
 

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from kg.settings import Settings
 from kg.store.base import GraphStore
+from kg.store.sparql import RemoteStoreError
 
 #: SPARQL results media types, by short name.
 RESULT_TYPES = {
@@ -119,6 +120,10 @@ def run_query(
         )
     except SyntaxError as exc:
         raise QueryError(400, f"malformed query: {exc}") from exc
+    except RemoteStoreError as exc:
+        if exc.timed_out:
+            raise QueryError(504, f"the remote store did not answer within {settings.query_timeout:g} s") from exc
+        raise QueryError(502, f"the remote store failed: {exc}") from exc
     except (ValueError, OSError) as exc:
         raise QueryError(400, f"query failed: {exc}") from exc
     limit = settings.result_limit

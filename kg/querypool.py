@@ -154,3 +154,32 @@ class QueryPool:
                 self._idle.get_nowait().stop()
             except queue.Empty:
                 return
+
+
+class RemoteQueries:
+    """/sparql over a remote SPARQL store: each query is one HTTP request from the server
+    thread, which waits without holding the interpreter and gives up after query_timeout
+    (the remote endpoint should enforce its own limit too, e.g. Oxigraph `--timeout-s`).
+    The same admission bound as QueryPool applies."""
+
+    def __init__(self, store: Any, settings: Settings, workers: int, waiting: int) -> None:
+        self.store = store
+        self.settings = settings
+        self._admitted = threading.BoundedSemaphore(max(1, workers) + max(0, waiting))
+        self.killed = 0
+
+    def start(self) -> None:
+        """Nothing to start: the remote store is already running."""
+
+    def run(self, sparql: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()) -> QueryOutcome:
+        check_policy(sparql, self.settings)
+        if not self._admitted.acquire(blocking=False):
+            raise QueryError(503, "the SPARQL endpoint is busy with other queries; try again in a few seconds")
+        try:
+            graphs = {"default_graphs": default_graphs, "named_graphs": named_graphs}
+            return run_query(self.store, sparql, self.settings, **graphs)
+        finally:
+            self._admitted.release()
+
+    def close(self) -> None:
+        """Nothing held but idle HTTP connections."""

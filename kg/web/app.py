@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from kg.budget import ClientBudgets
 from kg.settings import Settings
+from kg.store import RemoteStoreError
 from kg.web.caching import cache_and_compress
 from kg.web.negotiation import NotAcceptableError, prefers_html
 from kg.web.site import BUDGETS_KEY, EXTENSION_KEY, LiveSite, current_site
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(search.bp)
     app.register_blueprint(pages.bp)  # its catch-all resource route ranks below every other rule
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(RemoteStoreError, _store_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
     app.before_request(_start_timer)
     app.after_request(_common_headers)
@@ -54,6 +56,12 @@ def create_app(settings: Settings) -> Flask:
 
 def _start_timer() -> None:
     g.kg_started = time.perf_counter()
+
+
+def _store_unavailable(exc: RemoteStoreError) -> Response:
+    """The remote SPARQL store failed a page's query: 502, details in the log only."""
+    log.warning("the remote store failed on %s %s: %s", request.method, request.path, exc)
+    return error_page(502, "Bad Gateway", "the SPARQL store behind this site did not answer (see the server log)")
 
 
 def _unexpected_error(exc: Exception) -> Response:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kg.namespaces import SCHEMA
-from kg.store.oxigraph import OxigraphStore
+from kg.store.base import GraphStore
 
 RECENT = 2000
 CO_MENTIONED = 15
@@ -27,7 +27,7 @@ def _recent_articles(entity: str) -> str:
     )
 
 
-def co_mentioned(store: OxigraphStore, entity: str, limit: int = CO_MENTIONED) -> list[Count]:
+def co_mentioned(store: GraphStore, entity: str, limit: int = CO_MENTIONED) -> list[Count]:
     """Entities mentioned in the same articles, with how many articles they share."""
     query = (
         f"SELECT ?other (COUNT(DISTINCT ?article) AS ?n) WHERE {{ {_recent_articles(entity)} "
@@ -37,7 +37,7 @@ def co_mentioned(store: OxigraphStore, entity: str, limit: int = CO_MENTIONED) -
     return [Count(row[0].value, int(row[1].value)) for row in store.query(query)]
 
 
-def timeline(store: OxigraphStore, entity: str) -> list[Count]:
+def timeline(store: GraphStore, entity: str) -> list[Count]:
     """Articles mentioning the entity per month of publication, oldest first (all of them:
     grouping needs no sort, so this is cheaper than picking the recent ones)."""
     query = (

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 
 from kg.formats import BY_NAME, serialize_triples
 from kg.namespaces import DCTERMS, OA, RDF, SCHEMA
+from kg.store import RemoteStoreError
 from kg.web.describe import (
     Description,
     Evidence,
@@ -44,7 +45,7 @@ def health() -> Response:
     site = current_site()
     try:
         ok = bool(site.store.query("ASK { ?s ?p ?o }"))
-    except (OSError, ValueError, RuntimeError):
+    except (OSError, ValueError, RuntimeError, RemoteStoreError):
         ok = False
     body = {
         "status": "ok" if ok else "error",

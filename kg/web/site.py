@@ -13,10 +13,10 @@ from typing import Any
 
 from flask import current_app, request
 
-from kg.querypool import QueryPool
+from kg.querypool import QueryPool, RemoteQueries
 from kg.search import SearchIndex
 from kg.settings import Settings
-from kg.store.oxigraph import OxigraphStore
+from kg.store import GraphStore, OxigraphStore, open_store
 
 EXTENSION_KEY = "kg"
 BUDGETS_KEY = "kg.budgets"
@@ -29,11 +29,11 @@ class Site:
     Pages read the store directly; /sparql goes through the query pool (hard time limit)."""
 
     settings: Settings
-    store: OxigraphStore
+    store: GraphStore
     out_dir: Path
     base: str
     manifest: dict[str, Any] = field(default_factory=dict)
-    queries: QueryPool = field(init=False)
+    queries: QueryPool | RemoteQueries = field(init=False)
     _search: SearchIndex | None = field(default=None, init=False, repr=False)
     _search_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -46,7 +46,11 @@ class Site:
 
     def __post_init__(self) -> None:
         settings = self.settings.replace(base_iri=self.base)
-        self.queries = QueryPool(self.store.path, settings, self.settings.query_workers, self.settings.query_queue)
+        workers, waiting = self.settings.query_workers, self.settings.query_queue
+        if isinstance(self.store, OxigraphStore):
+            self.queries = QueryPool(self.store.path, settings, workers, waiting)
+        else:
+            self.queries = RemoteQueries(self.store, settings, workers, waiting)
         weakref.finalize(self, self.queries.close)
 
     def iri(self, path: str) -> str:
@@ -63,11 +67,11 @@ class Site:
 
 
 def open_site(settings: Settings, out_dir: Path) -> Site:
-    """The Site of the build in out_dir: its store opened read-only, its manifest read."""
+    """The Site of the build in out_dir: its store opened read-only (or the remote store
+    settings name), its manifest read."""
     from kg.build import MANIFEST_FILE
-    from kg.store.oxigraph import STORE_DIR
 
-    store = OxigraphStore(out_dir / STORE_DIR, read_only=True)
+    store = open_store(settings, out_dir)
     manifest = read_manifest(out_dir / MANIFEST_FILE)
     base = str(manifest.get("base_iri") or settings.base_iri)
     if base != settings.base_iri:
