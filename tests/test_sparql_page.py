@@ -119,3 +119,25 @@ def test_other_pages_keep_the_script_free_policy(client: Any, path: str) -> None
     assert response.headers["Content-Security-Policy"] == CSP
     assert "script-src" not in CSP
     assert "<script src=" not in response.get_data(as_text=True)
+
+
+def test_a_dozen_examples_each_run_and_answer(client: Any) -> None:
+    """Every example on the form is a working query with a non-empty answer on the seeds."""
+    from kg.web.site import current_site
+    from kg.web.sparql import examples
+
+    with client.application.app_context():
+        found = examples(current_site())
+    assert len(found) >= 12
+    for title, query in found:
+        response = client.get(
+            "/sparql",
+            query_string={"query": query},
+            headers={"Accept": "application/sparql-results+json, text/turtle;q=0.9"},
+        )
+        assert response.status_code == 200, (title, response.get_data(as_text=True))
+        if response.mimetype == "application/sparql-results+json":
+            data = response.get_json()
+            assert data.get("boolean") is True or data["results"]["bindings"], title
+        else:
+            assert response.get_data(as_text=True).count(" .\n") > 3, title

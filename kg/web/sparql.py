@@ -64,6 +64,39 @@ def examples(site: Site) -> list[tuple[str, str]]:
             "         prov:wasAssociatedWith ?agent .\n  ?agent schema:name ?name ; schema:softwareVersion ?version\n}",
         ),
         (
+            "Articles per month",
+            "SELECT ?month (COUNT(?article) AS ?articles) WHERE {\n"
+            "  ?article a schema:NewsArticle ; schema:datePublished ?date .\n"
+            "  BIND (SUBSTR(STR(?date), 1, 7) AS ?month)\n} GROUP BY ?month ORDER BY ?month",
+        ),
+        (
+            "What each article is mainly about",
+            "SELECT ?headline ?name WHERE {\n  ?article schema:headline ?headline ; schema:about ?entity .\n"
+            "  ?entity schema:name ?name\n} ORDER BY ?headline ?name",
+        ),
+        (
+            "People who appear together, by shared articles",
+            "SELECT ?a ?b (COUNT(DISTINCT ?article) AS ?articles) WHERE {\n"
+            "  ?article schema:mentions ?x , ?y .\n  ?x a schema:Person ; schema:name ?a .\n"
+            "  ?y a schema:Person ; schema:name ?b .\n  FILTER (STR(?a) < STR(?b))\n"
+            "} GROUP BY ?a ?b ORDER BY DESC(?articles) ?a ?b LIMIT 20",
+        ),
+        (
+            "Authors, publishers and their articles",
+            "SELECT ?author ?publisher ?headline WHERE {\n  ?article schema:headline ?headline .\n"
+            "  OPTIONAL { ?article schema:author/schema:name ?author }\n"
+            "  OPTIONAL { ?article schema:publisher/schema:name ?publisher }\n} ORDER BY ?author ?headline",
+        ),
+        (
+            "Entities linked to Wikidata, GeoNames or Wikipedia (sameAs)",
+            "SELECT ?name ?type ?same WHERE {\n  ?entity schema:sameAs ?same ; schema:name ?name ; a ?type .\n"
+            "} ORDER BY ?name ?same",
+        ),
+        (
+            "ASK: does any article mention Moscow?",
+            'ASK {\n  ?article schema:mentions ?place .\n  ?place schema:name "Moscow"\n}',
+        ),
+        (
             "CONSTRUCT: articles and the people they mention",
             "CONSTRUCT { ?article schema:mentions ?person . ?person schema:name ?name } WHERE {\n"
             "  ?article schema:mentions ?person . ?person a schema:Person ; schema:name ?name\n}",
