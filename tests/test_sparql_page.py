@@ -141,3 +141,22 @@ def test_a_dozen_examples_each_run_and_answer(client: Any) -> None:
             assert data.get("boolean") is True or data["results"]["bindings"], title
         else:
             assert response.get_data(as_text=True).count(" .\n") > 3, title
+
+
+def test_editor_script_goes_out_gzipped_to_clients_that_take_it(client: Any) -> None:
+    import gzip
+
+    path = Path(kg.web.__file__).parent / "static" / "yasgui" / "yasqe.min.js"
+    zipped = client.get("/static/yasgui/yasqe.min.js", headers={"Accept-Encoding": "gzip"})
+    assert zipped.status_code == 200 and zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.get_data()) == path.read_bytes()
+    assert len(zipped.get_data()) < path.stat().st_size / 3
+    assert "Accept-Encoding" in zipped.headers["Vary"] and zipped.headers["ETag"].startswith('W/"')
+    again = client.get(
+        "/static/yasgui/yasqe.min.js", headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    plain = client.get("/static/yasgui/yasqe.min.js")
+    assert "Content-Encoding" not in plain.headers and plain.get_data() == path.read_bytes()
+    part = client.get("/static/yasgui/yasqe.min.js", headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.get_data() == path.read_bytes()[:10]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
+from pathlib import Path
 
 from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -12,7 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from kg.budget import ClientBudgets
 from kg.settings import Settings
 from kg.store import RemoteStoreError
-from kg.web.caching import cache_and_compress
+from kg.web.caching import cache_and_compress, compress_static
 from kg.web.negotiation import NotAcceptableError, prefers_html
 from kg.web.site import BUDGETS_KEY, EXTENSION_KEY, LiveSite, current_site
 
@@ -49,9 +50,23 @@ def create_app(settings: Settings) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(RemoteStoreError, _store_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
+    _compress_static_files(app)
     app.before_request(_start_timer)
     app.after_request(_common_headers)
     return app
+
+
+def _compress_static_files(app: Flask) -> None:
+    """Wrap Flask's static view so large text files go out gzipped (kg.web.caching)."""
+    serve_static = app.view_functions["static"]
+    folder = Path(app.static_folder or "")
+
+    def static(filename: str) -> Response:
+        response = serve_static(filename=filename)
+        assert isinstance(response, Response)
+        return compress_static(response, request, folder / filename)
+
+    app.view_functions["static"] = static
 
 
 def _start_timer() -> None:
