@@ -637,3 +637,15 @@ def test_mentioned_in_is_paged(client: Any, monkeypatch: pytest.MonkeyPatch) -> 
     assert client.get("/person/rand-paul?page=3").status_code == 404
     assert client.get("/person/rand-paul?page=0").status_code == 400
     assert client.get("/person/rand-paul?page=x").status_code == 400
+
+
+def test_home_lists_each_dump_with_size_and_checksum(client: Any, built: Path) -> None:
+    from kg.dumps import read_checksums
+
+    html = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    downloads = html[html.index("<h2>Downloads") : html.index("<h2>Articles")]
+    for name, digest in read_checksums(built).items():
+        if name.startswith("kg."):
+            assert f'href="/dumps/{name}"' in downloads
+            assert digest in downloads
+            assert f">{(built / name).stat().st_size}<" in downloads

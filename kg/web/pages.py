@@ -21,7 +21,7 @@ from kg.web.describe import (
     label_quads,
     labels_of,
 )
-from kg.web.dumps import void_response
+from kg.web.dumps import downloads, void_response
 from kg.web.negotiation import HOME, HTML, RESOURCE, negotiate, split_twin
 from kg.web.news import Count, co_mentioned, timeline
 from kg.web.rdf import rdf_response
@@ -80,6 +80,7 @@ def home() -> Any:
         build=linker.iri(build) if build else None,
         articles=_articles(site, linker),
         groups=_entity_groups(site, linker),
+        dumps=[f for f in downloads(site).values() if f.triples is not None],
         alternates=_alternates(url_for("dumps.void"), extension=False),
     )
 
