@@ -6,7 +6,7 @@ import datetime as dt
 import gzip
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +63,16 @@ def dump_names() -> list[str]:
     return [*DUMP_FILES, *(f"{name}.gz" for name in GZIPPED)]
 
 
+def _triple_line(quad_line: bytes) -> bytes:
+    """The N-Triples line of an N-Quads line of a named graph (its graph IRI, the last
+    term, has no space in it)."""
+    return quad_line[: quad_line.rindex(b" <")] + b" ."
+
+
+def _graph_of(quad_line: bytes) -> bytes:
+    return quad_line[quad_line.rindex(b" <") + 1 : -2]
+
+
 def sorted_ntriples(triples: Sequence[ox.Triple]) -> list[bytes]:
     """Unique N-Triples lines in byte order: the canonical, diffable form of the graph."""
     data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
@@ -70,41 +80,95 @@ def sorted_ntriples(triples: Sequence[ox.Triple]) -> list[bytes]:
     return sorted(set(data.splitlines()))
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
+def _sorted_lines(quads: Sequence[ox.Quad]) -> tuple[list[bytes], list[bytes]]:
+    """(the union graph's unique N-Triples lines in byte order, the N-Quads lines ordered by
+    graph then line), worked out on serialised bytes: Python term objects for millions of
+    quads cost seconds and gigabytes."""
+    default = [ox.Triple(q.subject, q.predicate, q.object) for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
+    in_graphs = [q for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)]
+    named = ox.serialize(in_graphs, format=ox.RdfFormat.N_QUADS)
+    del in_graphs
+    quad_lines = (named or b"").splitlines()
+    triple_lines = {_triple_line(line) for line in quad_lines}
+    triple_lines.update(sorted_ntriples(default) if default else ())
+    by_graph = sorted(quad_lines, key=lambda line: (_graph_of(line), line))
+    if default:
+        plain = (ox.serialize(default, format=ox.RdfFormat.N_QUADS) or b"").splitlines()
+        by_graph = sorted(plain) + by_graph
+    return sorted(triple_lines), by_graph
+
+
+class _Sink:
+    """A dump file being written: its bytes go to disk (and to a gzip twin) and are hashed."""
+
+    def __init__(self, path: Path, gzipped: bool) -> None:
+        self.path = path
+        self.file = path.open("wb")
+        self.sha = hashlib.sha256()
+        self.size = 0
+        self.gz_path = path.with_name(path.name + ".gz")
+        self.gz_file = self.gz_path.open("wb") if gzipped else None
+        self.gz_sha = hashlib.sha256()
+        self.gz = gzip.GzipFile(fileobj=self, mode="wb", compresslevel=3, mtime=0) if gzipped else None
+
+    def write(self, data: bytes) -> int:
+        """Called by the gzip writer with compressed bytes."""
+        assert self.gz_file is not None
+        self.gz_file.write(data)
+        self.gz_sha.update(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """The gzip writer flushes its target; the file is flushed when closed."""
+
+    def add(self, data: bytes) -> None:
+        self.file.write(data)
+        self.sha.update(data)
+        self.size += len(data)
+        if self.gz is not None:
+            self.gz.write(data)
+
+    def close(self) -> None:
+        self.file.close()
+        if self.gz is not None and self.gz_file is not None:
+            self.gz.close()
+            self.gz_file.close()
 
 
 def write_dumps(quads: Sequence[ox.Quad], out_dir: Path) -> list[DumpFile]:
-    """Write every dump of the quads into out_dir; union graph for triple formats."""
-    union = {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
-    lines = sorted_ntriples(list(union))
-    triples = list(ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES))
-    ordered_quads = sorted(quads, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
-    contents = {
-        "kg.nt": b"".join(line + b"\n" for line in lines),
-        "kg.ttl": ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b"",
-        "kg.jsonld": dumps_jsonld(triples, PREFIXES),
-        "kg.trig": ox.serialize(ordered_quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES) or b"",
+    """Write every dump of the quads into out_dir (the union graph for the triple formats,
+    in byte order of N-Triples; TriG by graph), one file at a time, hashed as written."""
+    lines, by_graph = _sorted_lines(quads)
+    ntriples = b"".join(line + b"\n" for line in lines)
+    del lines
+
+    def triples() -> Iterator[ox.Triple]:
+        return ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+
+    def trig() -> bytes:
+        ordered = ox.parse(b"\n".join(by_graph), format=ox.RdfFormat.N_QUADS)
+        return ox.serialize(ordered, format=ox.RdfFormat.TRIG, prefixes=PREFIXES) or b""
+
+    makers = {
+        "kg.nt": lambda: ntriples,
+        "kg.ttl": lambda: ox.serialize(triples(), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b"",
+        "kg.jsonld": lambda: dumps_jsonld(triples(), PREFIXES, grouped=True),
+        "kg.trig": trig,
     }
+    counts = {"kg.trig": len(by_graph)}
     written = []
     for name, format_name in DUMP_FILES.items():
-        data = contents[name]
-        count = len(quads) if format_name == "trig" else len(lines)
-        variants = [(name, data, False)]
-        if name in GZIPPED:
-            variants.append((f"{name}.gz", gzip.compress(data, compresslevel=6, mtime=0), True))
-        for file_name, payload, compressed in variants:
-            _write(out_dir / file_name, payload)
-            written.append(
-                DumpFile(
-                    name=file_name,
-                    media_type=BY_NAME[format_name].media_type,
-                    size=len(payload),
-                    sha256=hashlib.sha256(payload).hexdigest(),
-                    triples=count,
-                    compressed=compressed,
-                )
-            )
+        sink = _Sink(out_dir / name, gzipped=name in GZIPPED)
+        try:
+            sink.add(makers[name]())
+        finally:
+            sink.close()
+        count = counts.get(name) or ntriples.count(b"\n")
+        media_type = BY_NAME[format_name].media_type
+        written.append(DumpFile(name, media_type, sink.size, sink.sha.hexdigest(), count))
+        if sink.gz is not None:
+            size = sink.gz_path.stat().st_size
+            written.append(DumpFile(sink.gz_path.name, media_type, size, sink.gz_sha.hexdigest(), count, True))
     return written
 
 
