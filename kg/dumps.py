@@ -276,6 +276,19 @@ def read_checksums(out_dir: Path) -> dict[str, str]:
     return {name.strip().lstrip("*"): digest for digest, name in pairs}
 
 
+def check_sizes(out_dir: Path, sizes: dict[str, int]) -> list[str]:
+    """The quick check: each file SHA256SUMS lists exists, and has the byte size given
+    (from build.json) where one is given: 'NAME: missing' or 'NAME: N bytes, not M'."""
+    problems = []
+    for name in read_checksums(out_dir):
+        path = out_dir / name
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+        elif name in sizes and path.stat().st_size != sizes[name]:
+            problems.append(f"{name}: {path.stat().st_size} bytes, not the {sizes[name]} the build wrote")
+    return problems
+
+
 def verify_checksums(out_dir: Path) -> list[str]:
     """What in out_dir disagrees with its SHA256SUMS: 'NAME: missing' or 'NAME: checksum
     differs' (empty when all agree, or when there is no SHA256SUMS to check)."""

@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from kg.build import BuildError, build
 from kg.extract.entities import SpacyExtractor
 from kg.fileio import exclusive_lock
 from kg.settings import Settings
-from tests.conftest import RAW, ROOT, SEED_EPOCH
+from tests.conftest import RAW, ROOT, SEED_EPOCH, kg_serve
 
 
 def _checksums_hold(out: Path) -> bool:
@@ -90,8 +92,6 @@ def test_a_running_server_switches_to_the_new_build_without_a_failed_request(bui
     """kg serve keeps answering from the old build while kg build runs on the same out/,
     then serves the new one; no request in between fails."""
     import threading
-    import urllib.error
-    import urllib.request
 
     from tests.conftest import kg_serve
 
@@ -144,4 +144,24 @@ def test_serve_refuses_a_build_that_does_not_match_its_checksums(out_copy: Path)
         timeout=60,
     )
     assert run.returncode == 2
-    assert "kg.nt: checksum differs" in run.stderr
+    assert "does not match its SHA256SUMS: kg.nt: " in run.stderr and "bytes, not the" in run.stderr
+
+
+def test_serve_reports_a_same_size_change_found_by_the_background_check(out_copy: Path) -> None:
+    """Hashing every dump takes seconds per GB, so it runs after the server starts; a file
+    changed without changing its size turns /health to 503 and names the file."""
+    data = bytearray((out_copy / "kg.ttl").read_bytes())
+    data[-3:-2] = b"X"
+    (out_copy / "kg.ttl").write_bytes(bytes(data))
+    with kg_serve(out_copy, ready="/dumps/") as url:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/health", timeout=10) as response:
+                    assert json.loads(response.read())["checksums"] in ("pending", "ok")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 503
+                assert json.loads(exc.read())["checksums"] == ["kg.ttl: checksum differs"]
+                break
+            assert time.monotonic() < deadline, "the background check never reported the change"
+            time.sleep(0.2)

@@ -47,14 +47,16 @@ def health() -> Response:
         ok = bool(site.store.query("ASK { ?s ?p ?o }"))
     except (OSError, ValueError, RuntimeError, RemoteStoreError):
         ok = False
+    intact = not site.integrity  # None (still checking) or [] count as intact
     body = {
-        "status": "ok" if ok else "error",
+        "status": "ok" if ok and intact else "error",
         "build": site.manifest.get("build"),
         "finished": site.manifest.get("finished"),
         "base_iri": site.base,
+        "checksums": "pending" if site.integrity is None else site.integrity or "ok",
     }
     response = jsonify(body)
-    response.status_code = 200 if ok else 503
+    response.status_code = 200 if ok and intact else 503
     return response
 
 

@@ -10,22 +10,29 @@ from typing import Any
 from waitress import wasyncore
 from waitress.server import create_server
 
-from kg.dumps import verify_checksums
+from kg.build import MANIFEST_FILE
+from kg.dumps import check_sizes
 from kg.settings import Settings, load_settings
 from kg.web.app import create_app
-from kg.web.site import EXTENSION_KEY
+from kg.web.site import EXTENSION_KEY, read_manifest
 
 
 def make_server(settings: Settings) -> Any:
     """A bound (not yet running) waitress server for the app on settings.host:settings.port,
-    with its SPARQL query workers started."""
-    problems = verify_checksums(settings.out_dir)
+    with its SPARQL query workers started. A build whose files are missing or of the wrong
+    size is refused; their SHA-256 is then checked in the background (a mismatch turns
+    /health to 503), so a large build starts in seconds."""
+    manifest = read_manifest(settings.out_dir / MANIFEST_FILE)
+    sizes = {d["name"]: d["size"] for d in manifest.get("dumps", []) if isinstance(d, dict) and "size" in d}
+    problems = check_sizes(settings.out_dir, sizes)
     if problems:
         raise OSError(
             f"{settings.out_dir} does not match its SHA256SUMS: {'; '.join(problems)} (rebuild with kg build)"
         )
     app = create_app(settings)
-    app.extensions[EXTENSION_KEY].site.queries.start()
+    site = app.extensions[EXTENSION_KEY].site
+    site.queries.start()
+    site.verify_in_background()
     return create_server(app, host=settings.host, port=settings.port, threads=settings.threads, ident="kg")
 
 

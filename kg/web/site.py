@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import current_app, request
 
+from kg.dumps import verify_checksums
 from kg.querypool import QueryPool, RemoteQueries
 from kg.search import SearchIndex
 from kg.settings import Settings
@@ -34,6 +35,7 @@ class Site:
     base: str
     manifest: dict[str, Any] = field(default_factory=dict)
     queries: QueryPool | RemoteQueries = field(init=False)
+    integrity: list[str] | None = field(default=None, init=False)  # None until verify() has run
     _search: SearchIndex | None = field(default=None, init=False, repr=False)
     _search_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -52,6 +54,18 @@ class Site:
         else:
             self.queries = RemoteQueries(self.store, settings, workers, waiting)
         weakref.finalize(self, self.queries.close)
+
+    def verify(self) -> list[str]:
+        """Hash every file SHA256SUMS lists (seconds per GB; kg serve does it in the background
+        after a quick size check) and keep what disagrees for /health."""
+        problems = verify_checksums(self.out_dir)
+        self.integrity = problems
+        if problems:
+            log.error("%s does not match its SHA256SUMS: %s (rebuild with kg build)", self.out_dir, "; ".join(problems))
+        return problems
+
+    def verify_in_background(self) -> None:
+        threading.Thread(target=self.verify, daemon=True, name="kg-verify").start()
 
     def iri(self, path: str) -> str:
         """The IRI a local path ('article/x') stands for."""
@@ -113,6 +127,7 @@ class LiveSite:
                 log.info("switched to the new build %s", fresh.manifest.get("build"))
                 old.queries.close()
                 threading.Thread(target=fresh.queries.start, daemon=True).start()
+                fresh.verify_in_background()
         return self.site
 
 
