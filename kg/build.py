@@ -19,6 +19,7 @@ from rdflib import URIRef
 
 import kg
 from kg.dumps import VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
+from kg.executor import ExecutorError, executor_for
 from kg.extract.authority import AuthorityError, load_authority
 from kg.extract.cache import MentionCache, extractor_fingerprint
 from kg.extract.entities import Mention, SpacyExtractor
@@ -217,13 +218,20 @@ def _extract(
     settings: Settings, extractor: SpacyExtractor, bodies: list[str], progress: ProgressCallback | None
 ) -> tuple[list[list[Mention]], int]:
     """Mentions of each body: from the cache when the body and extractor are unchanged,
-    else by running the extractor (then cached). Returns (mentions, how many reused)."""
+    else by running the extractor on the settings' executor (then cached). Returns
+    (mentions, how many reused)."""
     cache = MentionCache(cache_folder(settings), extractor_fingerprint(extractor.model, extractor.version))
     found = [cache.get(body) for body in bodies]
     todo = [i for i, hit in enumerate(found) if hit is None]
-    for i, fresh in zip(todo, extractor.extract_many([bodies[i] for i in todo], progress=progress), strict=True):
-        found[i] = fresh
-        cache.put(bodies[i], fresh)
+    if todo:
+        try:
+            with executor_for(settings) as executor:
+                fresh_mentions = extractor.extract_many([bodies[i] for i in todo], progress=progress, executor=executor)
+        except ExecutorError as exc:
+            raise BuildError(f"extraction failed: {exc}; {settings.out_dir} left unchanged") from exc
+        for i, fresh in zip(todo, fresh_mentions, strict=True):
+            found[i] = fresh
+            cache.put(bodies[i], fresh)
     return [m or [] for m in found], len(bodies) - len(todo)
 
 
@@ -434,10 +442,14 @@ def _validate_staging(staging: Path, settings: Settings, allow_invalid: bool) ->
     from kg.reports import format_json, format_text, format_turtle
     from kg.validate import ValidationInputError, run_validation
 
+    files = [staging / "kg.trig", staging / VOID_FILE]
     try:
-        outcome = run_validation([staging / "kg.trig", staging / VOID_FILE], settings.shapes_dir, settings.ontology_dir)
+        with executor_for(settings) as executor:
+            outcome = run_validation(files, settings.shapes_dir, settings.ontology_dir, executor=executor)
     except ValidationInputError as exc:
         raise BuildError(f"cannot validate the build: {exc} (settings shapes_dir, ontology_dir)") from exc
+    except ExecutorError as exc:
+        raise BuildError(f"validation failed: {exc}; {settings.out_dir} left unchanged") from exc
     (staging / VALIDATION_FILES[0]).write_text(format_turtle(outcome), encoding="utf-8")
     (staging / VALIDATION_FILES[1]).write_text(format_json(outcome), encoding="utf-8")
     if not outcome.conforms and not allow_invalid:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 import kg
-from kg.settings import STORES, Settings, SettingsError, load_settings
+from kg.settings import EXECUTORS, STORES, Settings, SettingsError, load_settings
 
 _OUT_OPTION = click.option(
     "--out",
@@ -36,6 +36,22 @@ def _store_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--update-endpoint", "sparql_update_endpoint", default=None, help="Update URL of the remote store."
         ),
         click.option("--gsp", "sparql_gsp", default=None, help="Graph Store Protocol URL of the remote store."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--executor, --scheduler: where extraction and validation run."""
+    options = [
+        click.option(
+            "--executor",
+            type=click.Choice(EXECUTORS),
+            default=None,
+            help="local (processes on this machine) or dask (a Dask cluster) [default: setting executor].",
+        ),
+        click.option("--scheduler", default=None, help="Address of the Dask scheduler, tcp://HOST:PORT."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -80,6 +96,7 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 @click.option("--allow-invalid", is_flag=True, help="Publish the build even when it has SHACL violations.")
 @click.option("--force", is_flag=True, help="Build even when out/ already holds a build of the same inputs.")
 @_store_options
+@_executor_options
 @click.pass_context
 def build_command(
     ctx: click.Context,
@@ -179,9 +196,10 @@ def build_command(
     type=int,
     default=0,
     show_default=True,
-    help="Processes for article-by-article validation of TriG/N-Quads input (0: all cores).",
+    help="Local processes for article-by-article validation of TriG/N-Quads input (0: all cores).",
 )
 @_OUT_OPTION
+@_executor_options
 @click.pass_context
 def validate_command(
     ctx: click.Context,
@@ -194,20 +212,26 @@ def validate_command(
     engine: str | None,
     jobs: int,
     out_dir: Path | None,
+    executor: str | None,
+    scheduler: str | None,
 ) -> None:
     """Check graphs against the SHACL shapes. Exit 0 conforms, 1 does not, 2 bad input.
 
     PATHS are RDF files or folders; the default is the build in --out. TriG and N-Quads
     input from kg is validated one article graph at a time, in parallel.
     """
+    from kg.executor import ExecutorError, executor_for
     from kg.reports import render
     from kg.validate import ValidationInputError, run_validation
 
-    settings = _settings(ctx, out_dir=out_dir, shapes_dir=shapes_dir, ontology_dir=ontology_dir)
+    settings = _settings(
+        ctx, out_dir=out_dir, shapes_dir=shapes_dir, ontology_dir=ontology_dir, executor=executor, scheduler=scheduler
+    )
     inputs = list(paths) or [settings.out_dir / "kg.trig", settings.out_dir / "void.ttl"]
     try:
-        outcome = run_validation(inputs, settings.shapes_dir, settings.ontology_dir, engine=engine, jobs=jobs)
-    except ValidationInputError as exc:
+        with executor_for(settings, jobs) as pool:
+            outcome = run_validation(inputs, settings.shapes_dir, settings.ontology_dir, engine=engine, executor=pool)
+    except (ValidationInputError, ExecutorError) as exc:
         click.echo(f"kg validate: error: {exc}", err=True)
         sys.exit(2)
     report = render(outcome, fmt, fail_on=fail_on, raw_dir=settings.raw_dir)

@@ -42,6 +42,10 @@ class Settings:
     sparql_endpoint: str = _doc("", "Query URL of the remote SPARQL 1.1 store (`store = sparql`)")
     sparql_update_endpoint: str = _doc("", "Update URL of the remote store; loads through it when there is no GSP URL")
     sparql_gsp: str = _doc("", "Graph Store Protocol URL of the remote store; the build PUTs each named graph there")
+    executor: str = _doc(
+        "local", "Where extraction and validation run: `local` (processes on this machine) or `dask` (a cluster)"
+    )
+    scheduler: str = _doc("", "Address of the Dask scheduler, `tcp://HOST:PORT` (`executor = dask`)")
     host: str = _doc("127.0.0.1", "Interface `kg serve` listens on")
     port: int = _doc(8000, "Port `kg serve` listens on")
     threads: int = _doc(8, "Worker threads of the WSGI server")
@@ -65,6 +69,8 @@ class Settings:
 
 #: The store implementations (kg.store).
 STORES = ("oxigraph", "sparql")
+#: The executor implementations (kg.executor).
+EXECUTORS = ("local", "dask")
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
 
 
@@ -97,6 +103,12 @@ def _coerce_all(settings: Settings, source: str) -> Settings:
         raise SettingsError(f"setting 'store' from {source}: {values['store']!r} is not one of {', '.join(STORES)}")
     if values["store"] == "sparql" and not values["sparql_endpoint"]:
         raise SettingsError(f"setting 'store' from {source}: store sparql needs sparql_endpoint (flag --endpoint)")
+    if values["executor"] not in EXECUTORS:
+        raise SettingsError(
+            f"setting 'executor' from {source}: {values['executor']!r} is not one of {', '.join(EXECUTORS)}"
+        )
+    if values["executor"] == "dask" and not values["scheduler"]:
+        raise SettingsError(f"setting 'executor' from {source}: executor dask needs scheduler (flag --scheduler)")
     base = values["base_iri"]
     if not base.endswith("/"):
         values["base_iri"] = base + "/"

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,6 +23,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
+from kg.executor import Executor, LocalExecutor, per_process
 from kg.formats import format_for_path
 from kg.namespaces import OA, PREFIXES, PROV, SCHEMA
 
@@ -507,25 +506,51 @@ def _batches(parts: Iterable[bytes], size: int) -> Iterator[bytes]:
         yield b"".join(batch)
 
 
-_WORKER: dict[str, Any] = {}
+@dataclass(frozen=True)
+class _Rules:
+    """What a validation worker needs: the shapes and ontology files as (base IRI, bytes),
+    and the engine. The files travel, not their paths: a worker may be another machine."""
+
+    shapes: tuple[tuple[str, bytes], ...]
+    ontology: tuple[tuple[str, bytes], ...]
+    engine: str
 
 
-def _init_worker(shapes_dir: str, ontology_dir: str, engine: str) -> None:
-    _WORKER["shapes"] = load_shapes(Path(shapes_dir))
-    _WORKER["ontology"] = load_ontology(Path(ontology_dir))
-    _WORKER["engine"] = engine
-    if engine == "turbo":
-        _WORKER["turbo"] = _TurboValidator(_WORKER["shapes"], _WORKER["ontology"])
+def _rules(shapes_dir: Path, ontology_dir: Path, engine: str) -> _Rules:
+    def files(folder: Path) -> tuple[tuple[str, bytes], ...]:
+        return tuple((p.absolute().as_uri(), p.read_bytes()) for p in sorted(folder.glob("*.ttl")))
+
+    return _Rules(files(shapes_dir), files(ontology_dir), engine)
 
 
-def _validate_ntriples(ntriples: bytes) -> list[ValidationResult]:
-    logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
-    text = ntriples.decode("utf-8")
-    if _WORKER["engine"] == "turbo":
-        return _WORKER["turbo"].results(text)
-    graph = Graph()
-    graph.parse(data=text, format="nt")
-    return validate(graph, _WORKER["shapes"], _WORKER["ontology"], "pyshacl").results
+class _Validator:
+    """A worker's validator: shapes and ontology parsed (and compiled, for turbo) once."""
+
+    def __init__(self, rules: _Rules) -> None:
+        self.shapes, self.ontology = (self._graph(files) for files in (rules.shapes, rules.ontology))
+        self.engine = rules.engine
+        self.turbo = _TurboValidator(self.shapes, self.ontology) if rules.engine == "turbo" else None
+
+    @staticmethod
+    def _graph(files: tuple[tuple[str, bytes], ...]) -> Graph:
+        graph = Graph()
+        for base, data in files:  # checked by load_shapes/load_ontology in the calling process
+            graph.parse(data=data, format="turtle", publicID=base)
+        return graph
+
+    def results(self, ntriples: bytes) -> list[ValidationResult]:
+        logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
+        text = ntriples.decode("utf-8")
+        if self.turbo is not None:
+            return self.turbo.results(text)
+        graph = Graph()
+        graph.parse(data=text, format="nt")
+        return validate(graph, self.shapes, self.ontology, "pyshacl").results
+
+
+def _validate_batch(rules: _Rules, ntriples: bytes) -> list[ValidationResult]:
+    """An executor task: the results of one batch of parts, by a validator made once per process."""
+    return per_process(("shacl", rules), lambda: _Validator(rules)).results(ntriples)
 
 
 def validate_quads(
@@ -536,35 +561,22 @@ def validate_quads(
     engine: str | None = None,
     jobs: int = 0,
     articles_per_task: int = ARTICLES_PER_TASK,
+    executor: Executor | None = None,
 ) -> ValidationOutcome:
     """Validate a kg build article graph by article graph (see _parts), a few articles per
-    task on jobs processes (0: all cores), with the same results as one whole-graph run.
-    quads is called twice and must give the same quads each time. Memory stays bounded:
-    one article graph is assembled at a time and a few tasks per process are in flight."""
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-
+    task on executor (default: jobs local processes, 0: all cores), with the same results
+    as one whole-graph run. quads is called twice and must give the same quads each time.
+    Memory stays bounded: one article graph is assembled at a time and a few tasks per
+    worker are in flight."""
     engine = engine or default_engine()
     _engine_validate(engine)
     load_shapes(shapes_dir), load_ontology(ontology_dir)  # fail early, in this process
-    jobs = jobs or os.cpu_count() or 1
-    args = (str(shapes_dir), str(ontology_dir), engine)
+    rules = _rules(shapes_dir, ontology_dir, engine)
     tally = _Tally()
     tasks = _batches(_parts(quads, tally), articles_per_task)
     results: list[ValidationResult] = []
-    if jobs == 1:
-        _init_worker(*args)
-        for task in tasks:
-            results += _validate_ntriples(task)
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=args) as pool:
-            pending: set[Future[list[ValidationResult]]] = set()
-            for task in tasks:
-                pending.add(pool.submit(_validate_ntriples, task))
-                if len(pending) >= 4 * jobs:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    results += [r for future in done for r in future.result()]
-            results += [r for future in pending for r in future.result()]
+    for found in (executor or LocalExecutor(jobs)).map(_validate_batch, tasks, rules):
+        results += found
     return ValidationOutcome(
         results=_sorted(results),
         triples=tally.quads,
@@ -575,11 +587,17 @@ def validate_quads(
 
 
 def validate_build(
-    quads: Sequence[ox.Quad], shapes_dir: Path, ontology_dir: Path, *, engine: str | None = None, jobs: int = 0
+    quads: Sequence[ox.Quad],
+    shapes_dir: Path,
+    ontology_dir: Path,
+    *,
+    engine: str | None = None,
+    jobs: int = 0,
+    executor: Executor | None = None,
 ) -> ValidationOutcome:
     """validate_quads on quads held in memory (grouped by graph first)."""
     ordered = sorted(quads, key=lambda q: str(q.graph_name))
-    return validate_quads(lambda: ordered, shapes_dir, ontology_dir, engine=engine, jobs=jobs)
+    return validate_quads(lambda: ordered, shapes_dir, ontology_dir, engine=engine, jobs=jobs, executor=executor)
 
 
 def load_quads(paths: Sequence[Path]) -> list[ox.Quad] | None:
@@ -662,11 +680,18 @@ def _has_article_graphs(files: Sequence[Path]) -> bool:
 
 
 def run_validation(
-    paths: Sequence[Path], shapes_dir: Path, ontology_dir: Path, *, engine: str | None = None, jobs: int = 0
+    paths: Sequence[Path],
+    shapes_dir: Path,
+    ontology_dir: Path,
+    *,
+    engine: str | None = None,
+    jobs: int = 0,
+    executor: Executor | None = None,
 ) -> ValidationOutcome:
     """Validate files or folders. A kg build (TriG/N-Quads with article graphs, plus any
-    other files such as void.ttl) is validated article by article in parallel, streamed
-    from the files so memory does not grow with the corpus; anything else as one union graph."""
+    other files such as void.ttl) is validated article by article in parallel on executor
+    (default: jobs local processes), streamed from the files so memory does not grow with
+    the corpus; anything else as one union graph, in this process."""
     files = _files(paths)
     datasets = [p for p in files if (fmt := format_for_path(p.name)) is not None and fmt.datasets]
     others = [p for p in files if p not in datasets]
@@ -674,7 +699,7 @@ def run_validation(
         extra = load_data(others) if others else Graph()
         source = _file_quads(datasets, extra)
         try:
-            return validate_quads(source, shapes_dir, ontology_dir, engine=engine, jobs=jobs)
+            return validate_quads(source, shapes_dir, ontology_dir, engine=engine, jobs=jobs, executor=executor)
         except _GraphsNotGrouped:  # graphs interleaved: group them in memory
-            return validate_build(list(source()), shapes_dir, ontology_dir, engine=engine, jobs=jobs)
+            return validate_build(list(source()), shapes_dir, ontology_dir, engine=engine, jobs=jobs, executor=executor)
     return validate(load_data(paths), load_shapes(shapes_dir), load_ontology(ontology_dir), engine=engine)

@@ -3,14 +3,17 @@ and cleaned up for news (determiners, possessives, titles, known misfires)."""
 
 from __future__ import annotations
 
-import os
+import importlib.util
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
+from kg.executor import Executor, ExecutorError, LocalExecutor, per_process
 from kg.progress import ProgressCallback
 
 #: spaCy labels -> entity kinds; other labels (NORP, DATE, MONEY, ...) are not entities here.
@@ -267,6 +270,73 @@ def clean_mentions(body: str, spans: Iterable[tuple[int, int, str]]) -> list[Men
     return sorted(mentions)
 
 
+def load_pipeline(model: str) -> Any:
+    """The installed spaCy pipeline package model, loaded once per process."""
+    return per_process(("spacy", model), lambda: _load_pipeline(model))
+
+
+def _load_pipeline(model: str) -> Any:
+    import spacy  # imported lazily: loading spaCy takes a second
+
+    try:
+        return spacy.load(model, exclude=["lemmatizer"])
+    except OSError as exc:
+        raise RuntimeError(
+            f"spaCy model {model!r} is not installed; install it with pip (see README, setting KG_SPACY_MODEL)"
+        ) from exc
+
+
+def model_version(model: str) -> str:
+    """spaCy's version and the pipeline's name and version: from the installed package's
+    meta.json when there is one (spaCy is neither imported nor the model loaded), else from
+    the loaded pipeline."""
+    meta = _package_meta(model)
+    if meta is None:
+        meta = load_pipeline(model).meta
+    try:
+        spacy_version = version("spacy")
+    except PackageNotFoundError:
+        spacy_version = "unknown"
+    return f"spacy {spacy_version}; model {meta.get('lang')}_{meta.get('name')} {meta.get('version')}"
+
+
+def _package_meta(model: str) -> dict[str, Any] | None:
+    try:
+        spec = importlib.util.find_spec(model)  # finds the package without running it
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        try:
+            meta = json.loads((Path(folder) / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict):
+            return meta
+    return None
+
+
+def mentions_of(nlp: Any, bodies: Sequence[str]) -> Iterator[list[Mention]]:
+    """The cleaned mentions of each body, in order, by the pipeline nlp."""
+    for body, doc in zip(bodies, nlp.pipe(bodies, batch_size=16), strict=True):
+        yield clean_mentions(body, ((e.start_char, e.end_char, e.label_) for e in doc.ents))
+
+
+def extract_batch(model: str, bodies: Sequence[str]) -> tuple[str, list[list[Mention]]]:
+    """An executor task: the model's version and the mentions of each body, with the
+    pipeline loaded once per worker process."""
+    return model_version(model), list(mentions_of(load_pipeline(model), bodies))
+
+
+def _guided(n: int, workers: int, most: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of batches that shrink as the work runs out: large ones first (little
+    overhead per task), small ones last (workers finish together)."""
+    start = 0
+    while start < n:
+        size = max(1, min(most, -(-(n - start) // (2 * workers))))
+        yield start, start + size
+        start += size
+
+
 class SpacyExtractor:
     """Named-entity recognition with a spaCy pipeline installed as a Python package."""
 
@@ -277,38 +347,36 @@ class SpacyExtractor:
 
     @cached_property
     def nlp(self) -> Any:
-        import spacy  # imported lazily: loading spaCy takes a second
+        return load_pipeline(self.model)
 
-        try:
-            return spacy.load(self.model, exclude=["lemmatizer"])
-        except OSError as exc:
-            raise RuntimeError(
-                f"spaCy model {self.model!r} is not installed; install it with pip (see README, setting KG_SPACY_MODEL)"
-            ) from exc
-
-    @property
+    @cached_property
     def version(self) -> str:
-        try:
-            spacy_version = version("spacy")
-        except PackageNotFoundError:
-            spacy_version = "unknown"
-        meta = self.nlp.meta
-        return f"spacy {spacy_version}; model {meta.get('lang')}_{meta.get('name')} {meta.get('version')}"
+        return model_version(self.model)
 
     #: Below this many texts, starting worker processes costs more than it saves.
     PARALLEL_FROM = 64
+    #: Most texts in one executor task.
+    MAX_BATCH = 64
 
     def extract_many(
-        self, bodies: Sequence[str], jobs: int = 0, progress: ProgressCallback | None = None
+        self,
+        bodies: Sequence[str],
+        jobs: int = 0,
+        progress: ProgressCallback | None = None,
+        executor: Executor | None = None,
     ) -> list[list[Mention]]:
-        """Mentions for each body, in order; large batches run on jobs processes (0: all
-        cores); progress(done, total) after each body when given."""
-        jobs = jobs or os.cpu_count() or 1
-        n_process = jobs if len(bodies) >= self.PARALLEL_FROM else 1
-        docs = self.nlp.pipe(bodies, batch_size=16, n_process=n_process)
-        out = []
-        for done, (body, doc) in enumerate(zip(bodies, docs, strict=True), 1):
-            out.append(clean_mentions(body, ((e.start_char, e.end_char, e.label_) for e in doc.ents)))
+        """Mentions for each body, in order; progress(done, total) as batches finish.
+        Batches of bodies run on executor, by default jobs local processes (0: all cores);
+        fewer than PARALLEL_FROM bodies run in this process unless the executor is remote."""
+        small = len(bodies) < self.PARALLEL_FROM
+        if executor is None or (small and not executor.remote):
+            executor = LocalExecutor(1 if small else jobs)
+        batches = [list(bodies[i:j]) for i, j in _guided(len(bodies), executor.workers, self.MAX_BATCH)]
+        out: list[list[Mention]] = []
+        for worker_version, found in executor.map(extract_batch, batches, self.model):
+            if worker_version != self.version:
+                raise ExecutorError(f"a worker has {worker_version}, this process {self.version}: install the same")
+            out += found
             if progress is not None:
-                progress(done, len(bodies))
+                progress(len(out), len(bodies))
         return out
