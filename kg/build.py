@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,9 +152,9 @@ def map_graph(
     started: dt.datetime,
     ended: dt.datetime,
     language: str,
-) -> list[tuple[Triple, URIRef]]:
-    """All triples of the build, each with the named graph it belongs to."""
-    out: list[tuple[Triple, URIRef]] = []
+) -> Iterator[tuple[Triple, URIRef]]:
+    """All triples of the build, each with the named graph it belongs to, article by
+    article (so the caller can turn them into store terms without holding them all)."""
     entity_iris = minter.entity_iris((e.kind, e.name) for e in resolution.entities.values())
 
     def _iri(entity: Entity) -> URIRef:
@@ -195,15 +195,14 @@ def map_graph(
                 build=build,
                 extractor=extractor.iri,
             )
-        out.extend((t, graph) for t in triples)
+        yield from ((t, graph) for t in triples)
     entity_graph = minter.entity_graph()
     for entity in resolution.entities.values():
-        out.extend((t, entity_graph) for t in entity_triples(_iri(entity), entity, build=build))
+        yield from ((t, entity_graph) for t in entity_triples(_iri(entity), entity, build=build))
     prov_graph = minter.provenance_graph()
     used = [minter.source(a.source.name) for a in articles]
     for t in build_triples(build, started=started, ended=ended, used=used, software=software, extractor=extractor):
-        out.append((t, prov_graph))
-    return out
+        yield (t, prov_graph)
 
 
 def cache_folder(settings: Settings) -> Path:
