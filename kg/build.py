@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 import kg
-from kg.dumps import VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
+from kg.dumps import TRIG_FILE, VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
 from kg.executor import ExecutorError, executor_for
 from kg.extract.authority import AuthorityError, load_authority
 from kg.extract.cache import MentionCache, extractor_fingerprint
@@ -387,9 +388,13 @@ def _build(
         )
         (staging / VOID_FILE).write_bytes(void_ttl or b"")
         write_checksums(staging, {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None})
+        quad_count = len(quads)
+        del quads  # from here on the quads are read back from kg.trig, as the dump a user gets
+        gc.collect()
         if settings.store == "oxigraph":
             store = OxigraphStore(staging / STORE_DIR, read_only=False)
-            store.load([*quads, *void_quads])
+            store.load(void_quads)
+            store.load_file(staging / TRIG_FILE)
             store.close()
             del store
             gc.collect()
@@ -399,7 +404,7 @@ def _build(
             articles=len(articles),
             entities=len(resolution.entities),
             mentions=sum(len(v) for v in resolution.mentions.values()),
-            quads=len(quads),
+            quads=quad_count,
             dumps=dumps,
             problems=problems,
             reused=reused,
@@ -407,7 +412,8 @@ def _build(
         if validate:
             result.validation = _validate_staging(staging, settings, allow_invalid)
         if settings.store == "sparql":
-            result.dropped = _load_remote(settings, [*quads, *void_quads], minter)
+            dumped = ox.parse(path=str(staging / TRIG_FILE), format=ox.RdfFormat.TRIG)
+            result.dropped = _load_remote(settings, itertools.chain(dumped, void_quads), minter)
         _write_manifest(staging / MANIFEST_FILE, result, ended, settings, inputs)
         staging.chmod(0o755)
         publish(staging, out_dir)
@@ -417,7 +423,7 @@ def _build(
     return result
 
 
-def _load_remote(settings: Settings, quads: list[ox.Quad], minter: Minter) -> list[str]:
+def _load_remote(settings: Settings, quads: Iterable[ox.Quad], minter: Minter) -> list[str]:
     """Put every graph of the build into the remote SPARQL store (each replaces the graph
     of the same name) and drop the store's other kg graphs (deleted raw files); graphs
     outside this base IRI's graph/ space are never touched. Returns the dropped graphs."""

@@ -6,16 +6,18 @@ import datetime as dt
 import gzip
 import hashlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import IO, Any, BinaryIO, cast
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
 
 from kg.formats import BY_NAME
 from kg.iris import Minter
-from kg.jsonld import dumps_jsonld
+from kg.jsonld import jsonld_chunks
 from kg.mapping import Triple
 from kg.namespaces import (
     DCAT,
@@ -40,6 +42,8 @@ DUMP_FILES = {
     "kg.trig": "trig",
 }
 VOID_FILE = "void.ttl"
+#: The dump that keeps the named graphs (the store is loaded from it).
+TRIG_FILE = "kg.trig"
 CHECKSUM_FILE = "SHA256SUMS"
 #: The large dumps also written gzip-compressed, as NAME.gz (deterministic: no timestamp).
 GZIPPED = ("kg.nt", "kg.trig")
@@ -80,26 +84,18 @@ def sorted_ntriples(triples: Sequence[ox.Triple]) -> list[bytes]:
     return sorted(set(data.splitlines()))
 
 
-def _sorted_lines(quads: Sequence[ox.Quad]) -> tuple[list[bytes], list[bytes]]:
-    """(the union graph's unique N-Triples lines in byte order, the N-Quads lines ordered by
-    graph then line), worked out on serialised bytes: Python term objects for millions of
-    quads cost seconds and gigabytes."""
+def _quad_lines(quads: Sequence[ox.Quad]) -> tuple[list[bytes], list[bytes]]:
+    """(N-Quads lines of the quads in named graphs, N-Triples lines of those in the default
+    graph), unsorted: sorting serialised bytes costs a fraction of sorting Python terms."""
     default = [ox.Triple(q.subject, q.predicate, q.object) for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
     in_graphs = [q for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)]
-    named = ox.serialize(in_graphs, format=ox.RdfFormat.N_QUADS)
-    del in_graphs
-    quad_lines = (named or b"").splitlines()
-    triple_lines = {_triple_line(line) for line in quad_lines}
-    triple_lines.update(sorted_ntriples(default) if default else ())
-    by_graph = sorted(quad_lines, key=lambda line: (_graph_of(line), line))
-    if default:
-        plain = (ox.serialize(default, format=ox.RdfFormat.N_QUADS) or b"").splitlines()
-        by_graph = sorted(plain) + by_graph
-    return sorted(triple_lines), by_graph
+    named = ox.serialize(in_graphs, format=ox.RdfFormat.N_QUADS) or b""
+    return named.splitlines(), (ox.serialize(default, format=ox.RdfFormat.N_TRIPLES) or b"").splitlines()
 
 
 class _Sink:
-    """A dump file being written: its bytes go to disk (and to a gzip twin) and are hashed."""
+    """A dump file being written: its bytes go to disk (and to a gzip twin) and are hashed.
+    write() takes the file's bytes, so serialisers can write into it directly."""
 
     def __init__(self, path: Path, gzipped: bool) -> None:
         self.path = path
@@ -107,69 +103,125 @@ class _Sink:
         self.sha = hashlib.sha256()
         self.size = 0
         self.gz_path = path.with_name(path.name + ".gz")
-        self.gz_file = self.gz_path.open("wb") if gzipped else None
         self.gz_sha = hashlib.sha256()
-        self.gz = gzip.GzipFile(fileobj=self, mode="wb", compresslevel=3, mtime=0) if gzipped else None
+        self.gz_file = _Hashed(self.gz_path.open("wb"), self.gz_sha) if gzipped else None
+        self.gz = gzip.GzipFile(fileobj=self.gz_file, mode="wb", compresslevel=3, mtime=0) if self.gz_file else None
 
     def write(self, data: bytes) -> int:
-        """Called by the gzip writer with compressed bytes."""
-        assert self.gz_file is not None
-        self.gz_file.write(data)
-        self.gz_sha.update(data)
-        return len(data)
-
-    def flush(self) -> None:
-        """The gzip writer flushes its target; the file is flushed when closed."""
-
-    def add(self, data: bytes) -> None:
         self.file.write(data)
         self.sha.update(data)
         self.size += len(data)
         if self.gz is not None:
             self.gz.write(data)
+        return len(data)
+
+    def write_lines(self, lines: Iterable[bytes], chunk: int = 10_000) -> int:
+        """Write each line with its newline, a chunk at a time; return how many."""
+        count, batch = 0, []
+        for line in lines:
+            batch.append(line)
+            if len(batch) == chunk:
+                self.write(b"\n".join(batch) + b"\n")
+                count, batch = count + len(batch), []
+        if batch:
+            self.write(b"\n".join(batch) + b"\n")
+        return count + len(batch)
+
+    def flush(self) -> None:
+        """Serialisers flush their output; the file is flushed when closed."""
 
     def close(self) -> None:
         self.file.close()
         if self.gz is not None and self.gz_file is not None:
             self.gz.close()
-            self.gz_file.close()
+            self.gz_file.file.close()
+
+    def dump_files(self, media_type: str, count: int) -> list[DumpFile]:
+        files = [DumpFile(self.path.name, media_type, self.size, self.sha.hexdigest(), count)]
+        if self.gz is not None:
+            size = self.gz_path.stat().st_size
+            files.append(DumpFile(self.gz_path.name, media_type, size, self.gz_sha.hexdigest(), count, True))
+        return files
+
+
+class _Hashed:
+    """A binary file that hashes what is written to it (the gzip twin)."""
+
+    def __init__(self, file: BinaryIO, sha: Any) -> None:
+        self.file, self.sha = file, sha
+
+    def write(self, data: bytes) -> int:
+        self.sha.update(data)
+        return self.file.write(data)
+
+    def flush(self) -> None:
+        self.file.flush()
 
 
 def write_dumps(quads: Sequence[ox.Quad], out_dir: Path) -> list[DumpFile]:
-    """Write every dump of the quads into out_dir (the union graph for the triple formats,
-    in byte order of N-Triples; TriG by graph), one file at a time, hashed as written."""
-    lines, by_graph = _sorted_lines(quads)
-    ntriples = b"".join(line + b"\n" for line in lines)
-    del lines
+    """Write every dump of the quads into out_dir: the union graph for the triple formats, in
+    byte order of N-Triples (Turtle and JSON-LD are made from kg.nt as written, streaming);
+    TriG by graph, then line. Each file is hashed and gzipped as it is written, and no file's
+    content is ever held whole in memory."""
+    quad_lines, default_lines = _quad_lines(quads)
+    made: dict[str, list[DumpFile]] = {}
 
-    def triples() -> Iterator[ox.Triple]:
-        return ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
-
-    def trig() -> bytes:
-        ordered = ox.parse(b"\n".join(by_graph), format=ox.RdfFormat.N_QUADS)
-        return ox.serialize(ordered, format=ox.RdfFormat.TRIG, prefixes=PREFIXES) or b""
-
-    makers = {
-        "kg.nt": lambda: ntriples,
-        "kg.ttl": lambda: ox.serialize(triples(), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b"",
-        "kg.jsonld": lambda: dumps_jsonld(triples(), PREFIXES, grouped=True),
-        "kg.trig": trig,
-    }
-    counts = {"kg.trig": len(by_graph)}
-    written = []
-    for name, format_name in DUMP_FILES.items():
+    def dump(name: str, fill: Callable[[_Sink], int]) -> None:
         sink = _Sink(out_dir / name, gzipped=name in GZIPPED)
         try:
-            sink.add(makers[name]())
+            count = fill(sink)
         finally:
             sink.close()
-        count = counts.get(name) or ntriples.count(b"\n")
-        media_type = BY_NAME[format_name].media_type
-        written.append(DumpFile(name, media_type, sink.size, sink.sha.hexdigest(), count))
-        if sink.gz is not None:
-            size = sink.gz_path.stat().st_size
-            written.append(DumpFile(sink.gz_path.name, media_type, size, sink.gz_sha.hexdigest(), count, True))
-    return written
+        made[name] = sink.dump_files(BY_NAME[DUMP_FILES[name]].media_type, count)
+
+    union = {_triple_line(line) for line in quad_lines}
+    union.update(default_lines)
+    triple_lines = sorted(union)
+    del union
+    dump("kg.nt", partial(_Sink.write_lines, lines=triple_lines))
+    triples = len(triple_lines)
+    del triple_lines
+    nt_path = str(out_dir / "kg.nt")
+
+    def turtle(sink: _Sink) -> int:
+        parsed = ox.parse(path=nt_path, format=ox.RdfFormat.N_TRIPLES)
+        ox.serialize(parsed, cast(IO[bytes], sink), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+        return triples
+
+    def jsonld(sink: _Sink) -> int:
+        for chunk in jsonld_chunks(ox.parse(path=nt_path, format=ox.RdfFormat.N_TRIPLES), PREFIXES):
+            sink.write(chunk)
+        return triples
+
+    dump("kg.ttl", turtle)
+    dump("kg.jsonld", jsonld)
+    quad_lines.sort(key=lambda line: (_graph_of(line), line))
+    by_graph = sorted(default_lines) + quad_lines
+    del quad_lines
+
+    def trig(sink: _Sink) -> int:
+        ordered = ox.parse(cast(IO[bytes], _lines_reader(by_graph)), format=ox.RdfFormat.N_QUADS)
+        ox.serialize(ordered, cast(IO[bytes], sink), ox.RdfFormat.TRIG, prefixes=PREFIXES)
+        return len(by_graph)
+
+    dump("kg.trig", trig)
+    return [file for name in DUMP_FILES for file in made[name]]
+
+
+class _lines_reader:  # noqa: N801 - a file-like object, named for what it reads
+    """lines as a readable binary stream (for a streaming parser), a chunk at a time."""
+
+    def __init__(self, lines: list[bytes], chunk: int = 10_000) -> None:
+        self.lines, self.chunk, self.at, self.buffer = lines, chunk, 0, b""
+
+    def read(self, size: int = -1) -> bytes:
+        while (size < 0 or len(self.buffer) < size) and self.at < len(self.lines):
+            self.buffer += b"\n".join(self.lines[self.at : self.at + self.chunk]) + b"\n"
+            self.at += self.chunk
+        if size < 0:
+            size = len(self.buffer)
+        out, self.buffer = self.buffer[:size], self.buffer[size:]
+        return out
 
 
 def void_triples(

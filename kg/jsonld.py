@@ -91,11 +91,22 @@ def _runs(triples: Iterable[ox.Triple], compact: _Compactor) -> Iterator[dict[st
         yield from _nodes(batch, compact)
 
 
-def dumps_jsonld(triples: Iterable[ox.Triple], prefixes: Mapping[str, str], *, grouped: bool = False) -> bytes:
-    """The document as UTF-8, one node object a line (fast C encoder, still diffable).
-    grouped: the triples come grouped by subject, so nodes are made and encoded one by one."""
+def jsonld_chunks(
+    triples: Iterable[ox.Triple], prefixes: Mapping[str, str], *, grouped: bool = True
+) -> Iterator[bytes]:
+    """The document as UTF-8 pieces, one node object a line (fast C encoder, still
+    diffable). grouped: the triples come grouped by subject (sorted N-Triples are), so nodes
+    are made and encoded one at a time."""
     context = json.dumps(dict(sorted(prefixes.items())), ensure_ascii=False)
     compact = _Compactor(prefixes)
-    nodes = _runs(triples, compact) if grouped else _nodes(triples, compact)
-    lines = ",\n".join(json.dumps(node, ensure_ascii=False) for node in nodes)
-    return f'{{"@context": {context},\n"@graph": [\n{lines}\n]}}\n'.encode()
+    yield f'{{"@context": {context},\n"@graph": [\n'.encode()
+    first = True
+    for node in _runs(triples, compact) if grouped else _nodes(triples, compact):
+        yield (("" if first else ",\n") + json.dumps(node, ensure_ascii=False)).encode()
+        first = False
+    yield b"\n]}\n"
+
+
+def dumps_jsonld(triples: Iterable[ox.Triple], prefixes: Mapping[str, str], *, grouped: bool = False) -> bytes:
+    """The whole document as one bytes object (small graphs: query results, pages)."""
+    return b"".join(jsonld_chunks(triples, prefixes, grouped=grouped))

@@ -30,6 +30,12 @@ class OxigraphStore:
         self._store.flush()
         self._store.optimize()
 
+    def load_file(self, path: Path) -> None:
+        """Bulk-load an RDF file (format from its extension) without holding it in memory."""
+        self._store.bulk_load(path=str(path))
+        self._store.flush()
+        self._store.optimize()
+
     def query(
         self,
         sparql: str,
