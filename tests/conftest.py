@@ -38,6 +38,18 @@ def require_shared(sub: str = "") -> Path:
     return path
 
 
+def run_kg(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`kg ARGS` as a user runs it, from the repo root, with the seeds' SOURCE_DATE_EPOCH."""
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "SOURCE_DATE_EPOCH": SEED_EPOCH, **(env or {})},
+    )
+
+
 @pytest.fixture(scope="session")
 def extractor() -> SpacyExtractor:
     """One loaded spaCy pipeline for the whole session."""

@@ -24,20 +24,10 @@ from kg.extract.entities import SpacyExtractor
 from kg.settings import Settings, SettingsError
 from kg.validate import load_quads, run_validation, validate_quads
 from tests.conftest import RAW, ROOT, SEED_EPOCH
+from tests.conftest import run_kg as kg
 
 COMPARED = ("kg.nt", "kg.trig", "kg.ttl", "kg.jsonld", "void.ttl", "SHA256SUMS")
 SHAPES, ONTOLOGY = ROOT / "shapes", ROOT / "ontology"
-
-
-def kg(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kg.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "SOURCE_DATE_EPOCH": SEED_EPOCH, **(env or {})},
-    )
 
 
 def _require_distributed() -> None:

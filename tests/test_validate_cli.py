@@ -4,32 +4,19 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from kg.build import InvalidBuildError, build
 from kg.settings import Settings
-from tests.conftest import RAW, ROOT, SEED_EPOCH
+from tests.conftest import RAW, ROOT
+from tests.conftest import run_kg as kg
 
 ART = "http://127.0.0.1:8000/article/003_aa63f568c318a167"
 ANN = "http://127.0.0.1:8000/article/003_aa63f568c318a167/mention/"
-
-
-def kg(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kg.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "SOURCE_DATE_EPOCH": SEED_EPOCH},
-    )
 
 
 def _inject(built: Path, tmp_path: Path, fault: str) -> Path:
