@@ -378,8 +378,8 @@ def _build(
     out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.absolute().parent))
     try:
-        dumps = write_dumps(quads, staging)
-        void = void_triples(minter, quads, dumps, modified=ended, license_iri=settings.license)
+        dumps, stats = write_dumps(quads, staging)
+        void = void_triples(minter, stats, dumps, modified=ended, license_iri=settings.license)
         void_quads = list(quads_to_ox((s, p, o, minter.void_graph()) for s, p, o in void))
         void_ttl = ox.serialize(
             [ox.Triple(q.subject, q.predicate, q.object) for q in void_quads],

@@ -7,7 +7,7 @@ import gzip
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
@@ -60,6 +60,40 @@ class DumpFile:
     sha256: str
     triples: int
     compressed: bool = False  # gzip of the format media_type names
+
+
+@dataclass
+class GraphStats:
+    """VoID statistics of the union graph, counted on its sorted N-Triples lines."""
+
+    triples: int = 0
+    entities: int = 0  # distinct IRI subjects
+    subjects: int = 0
+    properties: int = 0
+    classes: Counter[str] = field(default_factory=Counter)  # class IRI -> instances
+
+    @classmethod
+    def of_lines(cls, lines: Sequence[bytes]) -> GraphStats:
+        """Subjects and predicates are the first two terms of a line (IRIs or blank nodes,
+        no spaces); a class is the IRI object of an rdf:type line."""
+        stats = cls(triples=len(lines))
+        properties: set[bytes] = set()
+        previous = b""
+        rdf_type = b"<" + str(RDF.type).encode() + b">"
+        for line in lines:
+            subject_end = line.index(b" ")
+            predicate_end = line.index(b" ", subject_end + 1)
+            subject = line[:subject_end]
+            if subject != previous:  # the lines are sorted, so each subject's lines are together
+                stats.subjects += 1
+                stats.entities += subject.startswith(b"<")
+                previous = subject
+            predicate = line[subject_end + 1 : predicate_end]
+            properties.add(predicate)
+            if predicate == rdf_type and line[predicate_end + 1 : predicate_end + 2] == b"<":
+                stats.classes[line[predicate_end + 2 : line.rindex(b">")].decode()] += 1
+        stats.properties = len(properties)
+        return stats
 
 
 def dump_names() -> list[str]:
@@ -158,11 +192,11 @@ class _Hashed:
         self.file.flush()
 
 
-def write_dumps(quads: Sequence[ox.Quad], out_dir: Path) -> list[DumpFile]:
+def write_dumps(quads: Sequence[ox.Quad], out_dir: Path) -> tuple[list[DumpFile], GraphStats]:
     """Write every dump of the quads into out_dir: the union graph for the triple formats, in
     byte order of N-Triples (Turtle and JSON-LD are made from kg.nt as written, streaming);
     TriG by graph, then line. Each file is hashed and gzipped as it is written, and no file's
-    content is ever held whole in memory."""
+    content is ever held whole in memory. Also returns the union graph's statistics."""
     quad_lines, default_lines = _quad_lines(quads)
     made: dict[str, list[DumpFile]] = {}
 
@@ -179,6 +213,7 @@ def write_dumps(quads: Sequence[ox.Quad], out_dir: Path) -> list[DumpFile]:
     triple_lines = sorted(union)
     del union
     dump("kg.nt", partial(_Sink.write_lines, lines=triple_lines))
+    stats = GraphStats.of_lines(triple_lines)
     triples = len(triple_lines)
     del triple_lines
     nt_path = str(out_dir / "kg.nt")
@@ -205,7 +240,7 @@ def write_dumps(quads: Sequence[ox.Quad], out_dir: Path) -> list[DumpFile]:
         return len(by_graph)
 
     dump("kg.trig", trig)
-    return [file for name in DUMP_FILES for file in made[name]]
+    return [file for name in DUMP_FILES for file in made[name]], stats
 
 
 class _lines_reader:  # noqa: N801 - a file-like object, named for what it reads
@@ -226,7 +261,7 @@ class _lines_reader:  # noqa: N801 - a file-like object, named for what it reads
 
 def void_triples(
     minter: Minter,
-    quads: Sequence[ox.Quad],
+    stats: GraphStats,
     dumps: Sequence[DumpFile],
     *,
     modified: dt.datetime,
@@ -235,12 +270,7 @@ def void_triples(
 ) -> list[Triple]:
     """VoID + DCAT description of the dataset and its dumps."""
     dataset = minter.dataset()
-    union = {(q.subject, q.predicate, q.object) for q in quads}
-    subjects = {s for s, _, _ in union}
-    properties = {p for _, p, _ in union}
-    classes: Counter[str] = Counter(
-        o.value for s, p, o in union if p.value == str(RDF.type) and isinstance(o, ox.NamedNode)
-    )
+    classes = stats.classes
     stamp = datetime_literal(modified)
     license_ref = URIRef(license_iri) if license_iri else minter.license_placeholder()
     triples: list[Triple] = [
@@ -259,10 +289,10 @@ def void_triples(
         ),
         (dataset, DCTERMS.license, license_ref),
         (dataset, DCTERMS.modified, stamp),
-        (dataset, VOID.triples, Literal(len(union), datatype=XSD.integer)),
-        (dataset, VOID.entities, Literal(sum(isinstance(s, ox.NamedNode) for s in subjects), datatype=XSD.integer)),
-        (dataset, VOID.distinctSubjects, Literal(len(subjects), datatype=XSD.integer)),
-        (dataset, VOID.properties, Literal(len(properties), datatype=XSD.integer)),
+        (dataset, VOID.triples, Literal(stats.triples, datatype=XSD.integer)),
+        (dataset, VOID.entities, Literal(stats.entities, datatype=XSD.integer)),
+        (dataset, VOID.distinctSubjects, Literal(stats.subjects, datatype=XSD.integer)),
+        (dataset, VOID.properties, Literal(stats.properties, datatype=XSD.integer)),
         (dataset, VOID.classes, Literal(len(classes), datatype=XSD.integer)),
         (dataset, VOID.uriSpace, Literal(minter.base)),
         (dataset, VOID.sparqlEndpoint, minter.sparql_endpoint()),
