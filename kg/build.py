@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 import kg
-from kg.dumps import TRIG_FILE, VOID_FILE, DumpFile, void_triples, write_checksums, write_dumps
+from kg.dumps import TRIG_FILE, VOID_FILE, DumpFile, nquads_lines, void_triples, write_checksums, write_dump_lines
 from kg.executor import ExecutorError, executor_for
 from kg.extract.authority import AuthorityError, load_authority
 from kg.extract.cache import MentionCache, extractor_fingerprint
@@ -372,13 +372,15 @@ def _build(
         ended=ended,
         language=settings.language,
     )
-    quads = list(quads_to_ox((s, p, o, g) for (s, p, o), g in mapped))
+    quad_lines = nquads_lines(quads_to_ox((s, p, o, g) for (s, p, o), g in mapped))
+    quad_count = len(quad_lines)
 
     out_dir = settings.out_dir
     out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.absolute().parent))
     try:
-        dumps, stats = write_dumps(quads, staging)
+        dumps, stats = write_dump_lines(quad_lines, staging)
+        del quad_lines  # from here on the quads are read back from kg.trig, as the dump a user gets
         void = void_triples(minter, stats, dumps, modified=ended, license_iri=settings.license)
         void_quads = list(quads_to_ox((s, p, o, minter.void_graph()) for s, p, o in void))
         void_ttl = ox.serialize(
@@ -388,8 +390,6 @@ def _build(
         )
         (staging / VOID_FILE).write_bytes(void_ttl or b"")
         write_checksums(staging, {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None})
-        quad_count = len(quads)
-        del quads  # from here on the quads are read back from kg.trig, as the dump a user gets
         gc.collect()
         if settings.store == "oxigraph":
             store = OxigraphStore(staging / STORE_DIR, read_only=False)

@@ -6,7 +6,7 @@ import datetime as dt
 import gzip
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -192,12 +192,42 @@ class _Hashed:
         self.file.flush()
 
 
+def nquads_lines(quads: Iterable[ox.Quad], batch: int = 50_000) -> list[bytes]:
+    """N-Quads lines of quads (all in named graphs), serialised a batch at a time, so a
+    build never holds more than a batch of Python term objects."""
+    lines: list[bytes] = []
+    for chunk in _batched(quads, batch):
+        if any(isinstance(q.graph_name, ox.DefaultGraph) for q in chunk):
+            raise ValueError("nquads_lines takes quads in named graphs only")
+        lines += (ox.serialize(chunk, format=ox.RdfFormat.N_QUADS) or b"").splitlines()
+    return lines
+
+
+def _batched(items: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
+    batch: list[ox.Quad] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def write_dumps(quads: Sequence[ox.Quad], out_dir: Path) -> tuple[list[DumpFile], GraphStats]:
+    """write_dump_lines for quads given as objects."""
+    quad_lines, default_lines = _quad_lines(quads)
+    return write_dump_lines(quad_lines, out_dir, default_lines)
+
+
+def write_dump_lines(
+    quad_lines: list[bytes], out_dir: Path, default_lines: Sequence[bytes] = ()
+) -> tuple[list[DumpFile], GraphStats]:
     """Write every dump of the quads into out_dir: the union graph for the triple formats, in
     byte order of N-Triples (Turtle and JSON-LD are made from kg.nt as written, streaming);
     TriG by graph, then line. Each file is hashed and gzipped as it is written, and no file's
-    content is ever held whole in memory. Also returns the union graph's statistics."""
-    quad_lines, default_lines = _quad_lines(quads)
+    content is ever held whole in memory. quad_lines (N-Quads of named graphs) is sorted in
+    place. Also returns the union graph's statistics."""
     made: dict[str, list[DumpFile]] = {}
 
     def dump(name: str, fill: Callable[[_Sink], int]) -> None:
@@ -231,8 +261,7 @@ def write_dumps(quads: Sequence[ox.Quad], out_dir: Path) -> tuple[list[DumpFile]
     dump("kg.ttl", turtle)
     dump("kg.jsonld", jsonld)
     quad_lines.sort(key=lambda line: (_graph_of(line), line))
-    by_graph = sorted(default_lines) + quad_lines
-    del quad_lines
+    by_graph = sorted(default_lines) + quad_lines if default_lines else quad_lines
 
     def trig(sink: _Sink) -> int:
         ordered = ox.parse(cast(IO[bytes], _lines_reader(by_graph)), format=ox.RdfFormat.N_QUADS)
