@@ -111,13 +111,6 @@ def _graph_of(quad_line: bytes) -> bytes:
     return quad_line[quad_line.rindex(b" <") + 1 : -2]
 
 
-def sorted_ntriples(triples: Sequence[ox.Triple]) -> list[bytes]:
-    """Unique N-Triples lines in byte order: the canonical, diffable form of the graph."""
-    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-    assert data is not None
-    return sorted(set(data.splitlines()))
-
-
 def _quad_lines(quads: Sequence[ox.Quad]) -> tuple[list[bytes], list[bytes]]:
     """(N-Quads lines of the quads in named graphs, N-Triples lines of those in the default
     graph), unsorted: sorting serialised bytes costs a fraction of sorting Python terms."""

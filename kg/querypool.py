@@ -172,10 +172,9 @@ class RemoteQueries:
         """Nothing to start: the remote store is already running."""
 
     def run(self, sparql: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()) -> QueryOutcome:
-        check_policy(sparql, self.settings)
         if not self._admitted.acquire(blocking=False):
             raise QueryError(503, "the SPARQL endpoint is busy with other queries; try again in a few seconds")
-        try:
+        try:  # run_query checks the policy (read-only, SERVICE, length) before sending anything
             graphs = {"default_graphs": default_graphs, "named_graphs": named_graphs}
             return run_query(self.store, sparql, self.settings, **graphs)
         finally:

@@ -195,6 +195,12 @@ def test_serve_over_the_remote_store_matches_the_embedded_one(
                 with urllib.request.urlopen(url + page, timeout=30) as response:
                     assert response.status == 200
                     bodies.append(response.read())
+            refused = urllib.request.Request(
+                url + "/sparql", data=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}
+            )
+            with pytest.raises(urllib.error.HTTPError) as update:
+                urllib.request.urlopen(refused, timeout=30)
+            assert update.value.code == 403, "read-only over either store"
             client = SPARQLWrapper(url + "/sparql")
             client.setQuery(query)
             client.setReturnFormat(JSON)
