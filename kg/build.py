@@ -427,12 +427,10 @@ def _load_remote(settings: Settings, quads: Iterable[ox.Quad], minter: Minter) -
     """Put every graph of the build into the remote SPARQL store (each replaces the graph
     of the same name) and drop the store's other kg graphs (deleted raw files); graphs
     outside this base IRI's graph/ space are never touched. Returns the dropped graphs."""
-    from kg.store.sparql import RemoteStoreError, SparqlStore
+    from kg.store import RemoteStoreError, sparql_store
 
     ours = minter.graph_space()
-    store = SparqlStore(
-        settings.sparql_endpoint, update_endpoint=settings.sparql_update_endpoint, gsp=settings.sparql_gsp, timeout=300
-    )
+    store = sparql_store(settings, timeout=300)  # a PUT of a large graph takes a while
     try:
         return store.replace_graphs(quads, keep=lambda graph: not graph.startswith(ours))
     except (RemoteStoreError, SyntaxError) as exc:
