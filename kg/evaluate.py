@@ -209,34 +209,47 @@ def _overlaps(a: Span, b: Span) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+def _closeness(a: Span, b: Span) -> float:
+    """Shared characters over the characters of either span (1.0 for the same span)."""
+    shared = min(a.end, b.end) - max(a.start, b.start)
+    return shared / (max(a.end, b.end) - min(a.start, b.start))
+
+
 def _match_mentions(gold: Sequence[Span], pred: Sequence[Span], exact: bool) -> list[tuple[Span, Span]]:
-    """One-to-one matches of predicted to gold spans of the same type."""
+    """One-to-one matches of predicted to gold spans of the same type: the same offsets
+    (exact), or the closest overlapping gold span not matched yet."""
     pairs = []
     used: set[int] = set()
     for p in sorted(pred, key=lambda s: (s.start, s.end)):
-        for i, g in enumerate(gold):
-            if i in used or g.type != p.type:
-                continue
-            if (g.start, g.end) == (p.start, p.end) if exact else _overlaps(g, p):
-                used.add(i)
-                pairs.append((g, p))
-                break
+        candidates = [
+            (_closeness(g, p), -i)
+            for i, g in enumerate(gold)
+            if i not in used
+            and g.type == p.type
+            and ((g.start, g.end) == (p.start, p.end) if exact else _overlaps(g, p))
+        ]
+        if candidates:
+            i = -max(candidates)[1]
+            used.add(i)
+            pairs.append((gold[i], p))
     return pairs
 
 
 def _match_entities(gold: Document, pred: Document) -> dict[str, str]:
     """Gold entity key -> predicted entity, one-to-one by the most overlapping mentions."""
-    scores: list[tuple[int, str, str]] = []
+    scores: list[tuple[int, float, str, str]] = []
     for gkey, gspans in gold.entities().items():
         for pkey, pspans in pred.entities().items():
             if gspans[0].type != pspans[0].type:
                 continue
-            score = sum(1 for g in gspans for p in pspans if _overlaps(g, p))
-            if score:
-                scores.append((score, gkey, pkey))
+            pairs = [(g, p) for g in gspans for p in pspans if _overlaps(g, p)]
+            if pairs:
+                scores.append((len(pairs), sum(_closeness(g, p) for g, p in pairs), gkey, pkey))
     matched: dict[str, str] = {}
     taken: set[str] = set()
-    for _score, gkey, pkey in sorted(scores, key=lambda t: (-t[0], t[1], t[2])):
+    # most overlapping mentions first; among equals, the closest spans ("Ohio" pairs with
+    # gold "Ohio" before gold "Wright-Patterson Air Force Base in Ohio")
+    for _count, _close, gkey, pkey in sorted(scores, key=lambda t: (-t[0], -t[1], t[2], t[3])):
         if gkey not in matched and pkey not in taken:
             matched[gkey] = pkey
             taken.add(pkey)

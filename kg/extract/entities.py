@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.executor import Executor, ExecutorError, LocalExecutor, per_process
+from kg.extract.heads import kind_from_head
 from kg.progress import ProgressCallback
 
 #: spaCy labels -> entity kinds; other labels (NORP, DATE, MONEY, ...) are not entities here.
@@ -95,6 +96,16 @@ _TRAILING_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _TRAILING_PUNCT = re.compile(r"[\s,;:!?\"“”'’()\[\]\-—–‒―•·*/|]+$")
 #: A final word that keeps its dot: initials and short abbreviations ("U.S.", "Ky.", "Inc.").
 _ABBREVIATION = re.compile(r"(?:^|\s)(?:(?:[A-Z]\.)+|[A-Z][a-z]{0,3}\.)$")
+#: A caption's credit label glued to the name before it ("... Ahmed Mohamed Image: Twitter").
+_CREDIT_LABEL = re.compile(r"\s+(?:Image|Images|Photo|Photos|Picture|File|Video|Credit|Source)$")
+#: One-word capitalised common nouns the model tags as names: descriptions of an
+#: institution, not one entity ("the State", "the Court"); as names they would merge every
+#: article's court into one.
+GENERIC_WORDS = frozenset(
+    """state government administration court church home education office department ministry
+    council committee commission agency university college school party union city county
+    province region district capital""".split()
+)
 _LEADING_PUNCT = re.compile(r"^[\s,;:!?\"“”'’()\[\]\-—–‒―•·*/|]+")
 
 
@@ -189,8 +200,9 @@ def _title_before(body: str, start: int) -> str | None:
     return None
 
 
-def _trim(text: str, start: int, end: int, kind: str) -> tuple[str, int, int, str] | None:
-    """Clean one span; return (text, start, end, kind) or None to drop it."""
+def _trim(text: str, start: int, end: int, kind: str, after: str = "") -> tuple[str, int, int, str] | None:
+    """Clean one span (after: the character that follows it in the body); return (text,
+    start, end, kind) or None to drop it."""
 
     def cut_left(pattern: re.Pattern[str]) -> None:
         nonlocal text, start
@@ -206,6 +218,16 @@ def _trim(text: str, start: int, end: int, kind: str) -> tuple[str, int, int, st
             end -= len(text) - match.start()
             text = text[: match.start()]
 
+    if "\n" in text:
+        cut = text.index("\n")
+        end -= len(text) - cut
+        text = text[:cut]  # a name never runs on into the next paragraph or caption line
+        after = "\n"
+    if after == ":":
+        label = _CREDIT_LABEL.search(text)
+        if label:
+            end -= len(text) - label.start()
+            text = text[: label.start()]  # "Ahmed Mohamed Image: Twitter": a caption's credit label
     cut_left(_LEADING_PUNCT)
     cut_left(_LEADING_DET)
     if kind in ("person", "organization") and ", " in text:
@@ -239,7 +261,9 @@ def _trim(text: str, start: int, end: int, kind: str) -> tuple[str, int, int, st
     cut_dot()
     if len(text) < 2 or not any(ch.isupper() for ch in text):
         return None
-    kind = KIND_OVERRIDES.get(text, kind)
+    if text.casefold() in GENERIC_WORDS and text not in KIND_OVERRIDES:
+        return None  # "the State", "the Court": a description, and a false merge across articles
+    kind = KIND_OVERRIDES[text] if text in KIND_OVERRIDES else kind_from_head(text, kind)
     if kind == "place" and _DEMONYM.match(text):
         from kg.extract.gazetteer import candidates
 
@@ -256,7 +280,7 @@ def clean_mentions(body: str, spans: Iterable[tuple[int, int, str]]) -> list[Men
         kind = LABEL_KINDS.get(label)
         if kind is None:
             continue
-        trimmed = _trim(body[start:end], start, end, kind)
+        trimmed = _trim(body[start:end], start, end, kind, body[end : end + 1])
         if trimmed is None:
             continue
         text, new_start, new_end, new_kind = trimmed

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from kg.extract.authority import Authority
 from kg.extract.entities import Mention
-from kg.extract.gazetteer import country_codes, lookup_place
+from kg.extract.gazetteer import candidates, country_codes, lookup_place
+from kg.extract.heads import head_of
 from kg.extract.kinds import SCHEMA_TYPE_OF_KIND
 
 #: Written forms of one name that are the same entity everywhere.
@@ -135,29 +136,38 @@ class _Cluster:
 
 
 def _merge_surnames(clusters: dict[str, _Cluster]) -> list[Mention]:
-    """Join one-word person/organisation clusters to the only full person name ending in
-    that word ('Paul' -> 'Rand Paul'); return mentions left ambiguous (two such names)."""
+    """Join one-word clusters to the only full person name ending in that word ('Paul' ->
+    'Rand Paul'), else to the only one starting with it ('Ahmed' -> 'Ahmed Mohamed'),
+    whatever kind the model gave the word, unless the word is a country, state or continent
+    ('Jordan'); return person mentions left ambiguous (two such names)."""
     full_by_last: dict[str, list[str]] = defaultdict(list)
+    full_by_first: dict[str, list[str]] = defaultdict(list)
     for key, cluster in clusters.items():
         words = cluster.name.split()
         if cluster.kind == "person" and len(words) >= 2:
             full_by_last[words[-1].casefold()].append(key)
+            full_by_first[words[0].casefold()].append(key)
     ambiguous: list[Mention] = []
     for key in sorted(clusters):
         cluster = clusters[key]
-        if " " in cluster.name or cluster.kind not in ("person", "organization"):
+        if " " in cluster.name or cluster.kind == "event" or (cluster.kind == "place" and _is_region(cluster.name)):
             continue
-        targets = full_by_last.get(key, [])
+        targets = full_by_last.get(key) or full_by_first.get(key, [])
         if len(targets) == 1:
             target = clusters[targets[0]]
             target.forms.update(cluster.forms)
             target.mentions.extend(cluster.mentions)
             target.forced_kind = "person"
             del clusters[key]
-        elif len(targets) > 1:
+        elif len(targets) > 1 and cluster.kind in ("person", "organization"):
             ambiguous.extend(cluster.mentions)
             del clusters[key]
     return ambiguous
+
+
+def _is_region(name: str) -> bool:
+    """Whether name is a country, US state or continent (never a person's name part here)."""
+    return any(c.schema_type != "City" and c.name.casefold() == name.casefold() for c in candidates(name))
 
 
 def _authorised(mention: Mention, authority: Authority | None) -> tuple[Mention, str]:
@@ -267,7 +277,8 @@ def _describe(
     gazetteer: bool,
 ) -> None:
     """Specific schema.org classes and sameAs links from the authority file, else (for
-    places) from the offline gazetteer, using the countries named in the same articles."""
+    places) from the offline gazetteer, using the countries named in the same articles,
+    else the class the name's head word implies ("Volgograd Arena": StadiumOrArena)."""
     context: dict[EntityId, set[str]] = defaultdict(set)
     if gazetteer:
         for linked in per_article.values():
@@ -281,8 +292,13 @@ def _describe(
         if entry is not None:
             entity.specific_type = entry.schema_type
             entity.same_as.update(entry.same_as)
-        elif gazetteer and entity.kind == "place":
+            continue
+        if gazetteer and entity.kind == "place":
             place = lookup_place(entity.name, sorted(context[eid]))
             if place is not None:
                 entity.specific_type = place.schema_type
                 entity.same_as.add(place.iri)
+                continue
+        head = head_of(entity.name)
+        if head is not None and head.kind == entity.kind and head.schema_type != SCHEMA_TYPE_OF_KIND[entity.kind]:
+            entity.specific_type = head.schema_type
