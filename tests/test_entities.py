@@ -187,3 +187,111 @@ def test_nationalities_are_not_places_but_places_ending_alike_are() -> None:
     body = "Ukrainian elections and Danish voters in Brasilia and Taipei."
     spans = [(body.index(t), body.index(t) + len(t), "GPE") for t in ("Ukrainian", "Danish", "Brasilia", "Taipei")]
     assert [m.text for m in clean_mentions(body, spans)] == ["Brasilia", "Taipei"]
+
+
+def test_head_word_types_a_name_whatever_the_model_said() -> None:
+    body = "At the Volgograd Arena fans read the Edmonton Sun; Emily Post, John Hall and the Taipei Lantern Festival."
+    labels = {
+        "Volgograd Arena": "ORG",
+        "Edmonton Sun": "GPE",
+        "Emily Post": "PERSON",
+        "John Hall": "PERSON",
+        "Taipei Lantern Festival": "GPE",
+    }
+    spans = [(body.index(t), body.index(t) + len(t), label) for t, label in labels.items()]
+    assert {(m.text, m.kind) for m in clean_mentions(body, spans)} >= {
+        ("Volgograd Arena", "place"),
+        ("Edmonton Sun", "organization"),
+        ("Emily Post", "person"),  # words that are also surnames never overrule PERSON
+        ("John Hall", "person"),
+        ("Taipei Lantern Festival", "event"),
+    }
+
+
+def test_head_word_gives_the_specific_schema_class() -> None:
+    from kg.extract.heads import head_of
+
+    assert head_of("Museum of Flight").schema_type == "Museum"  # type: ignore[union-attr]
+    assert head_of("University of Sheffield").schema_type == "CollegeOrUniversity"  # type: ignore[union-attr]
+    assert head_of("World War II").schema_type == "Event"  # type: ignore[union-attr]
+    assert head_of("Metro Toronto Convention Centre").schema_type == "EventVenue"  # type: ignore[union-attr]
+    assert head_of("Pew Research Center") is None and head_of("Sun") is None
+    res = resolve_corpus({"a": [_m("Volgograd Arena", 0, "place"), _m("Toronto Star", 30, "organization")]})
+    assert res.entities[("place", "volgograd arena")].schema_type == "StadiumOrArena"
+    assert res.entities[("organization", "toronto star")].schema_type == "NewsMediaOrganization"
+
+
+def test_every_kind_class_is_in_the_ontology() -> None:
+    from rdflib import RDFS, Graph, URIRef
+
+    from kg.extract.heads import HEADS
+    from kg.extract.kinds import KIND_OF_SCHEMA_TYPE, SCHEMA_TYPE_OF_KIND
+    from tests.conftest import ROOT
+
+    ontology = Graph().parse(ROOT / "ontology" / "kg-ontology.ttl")
+    for name, kind in KIND_OF_SCHEMA_TYPE.items():
+        cls = URIRef(f"http://schema.org/{name}")
+        top = URIRef(f"http://schema.org/{SCHEMA_TYPE_OF_KIND[kind]}")
+        assert top in set(ontology.transitive_objects(cls, RDFS.subClassOf)), name
+    assert {h.schema_type for h in HEADS.values()} <= set(KIND_OF_SCHEMA_TYPE)
+
+
+def test_names_stop_at_a_line_break_and_lose_a_credit_label() -> None:
+    body = "Student Ahmed Mohamed Image: Twitter.\n\nNASA Administrator\n\nFile image of a launch."
+    spans = [(8, 27, "PERSON"), (body.index("NASA"), body.index("File") + 4, "ORG")]
+    assert [(m.text, m.kind) for m in clean_mentions(body, spans)] == [
+        ("Ahmed Mohamed", "person"),
+        ("NASA", "organization"),
+    ]
+
+
+def test_descriptions_handles_addresses_and_abstract_nouns_are_not_entities() -> None:
+    body = "The State said @POTUS posted on Gawker.com about Islamophobia at 10:00 GMT."
+    spans = [
+        (body.index(t), body.index(t) + len(t), "ORG") for t in ("State", "@POTUS", "Gawker.com", "Islamophobia", "GMT")
+    ]
+    assert clean_mentions(body, spans) == []
+
+
+def test_a_name_found_once_is_found_where_else_it_is_written() -> None:
+    body = "The Toronto Star said so. Later the Toronto Star's editor and NASA agreed; NASA, not Star, paid."
+    first = body.index("Toronto Star")
+    spans = [(first, first + 12, "ORG"), (body.index("NASA"), body.index("NASA") + 4, "ORG")]
+    found = [(m.text, m.start) for m in clean_mentions(body, spans) if m.kind == "organization"]
+    assert found == [
+        ("Toronto Star", first),
+        ("Toronto Star", body.index("Toronto Star", first + 1)),
+        ("NASA", body.index("NASA")),
+        ("NASA", body.rindex("NASA")),
+    ]
+
+
+def test_places_inside_other_names_are_mentions_too() -> None:
+    body = "She studied at the University of Sheffield and read the Toronto Star in Mobile Suits Inc."
+    spans = [
+        (body.index(t), body.index(t) + len(t), "ORG")
+        for t in ("University of Sheffield", "Toronto Star", "Mobile Suits Inc.")
+    ]
+    places = [m.text for m in clean_mentions(body, spans) if m.kind == "place"]
+    assert places == ["Sheffield", "Toronto"]  # Mobile, Alabama is too small to be named without help
+
+
+def test_one_word_names_join_the_only_full_person_name() -> None:
+    res = resolve_corpus(
+        {
+            "a": [
+                _m("Ahmed Mohamed", 0),
+                _m("Ahmed", 20),
+                _m("Lukaku", 30, "place"),
+                _m("Romelu Lukaku", 40),
+                _m("Jordan", 60, "place"),
+                _m("Michael Jordan", 70),
+            ]
+        }
+    )
+    assert {e.name: e.kind for e in res.entities.values()} == {
+        "Ahmed Mohamed": "person",
+        "Romelu Lukaku": "person",
+        "Michael Jordan": "person",
+        "Jordan": "place",  # a country is never a person's name part
+    }

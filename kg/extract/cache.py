@@ -11,15 +11,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from kg.extract import entities, heads
+from kg.extract import entities, gazetteer, heads
 from kg.extract.entities import Mention
 from kg.fileio import write_atomic
 
 
 def extractor_fingerprint(model: str, version: str) -> str:
     """Model name + version + the source of kg's mention clean-up (kg/extract/entities.py
-    and the name-head table it uses)."""
-    code = b"".join(Path(module.__file__ or "").read_bytes() for module in (entities, heads))
+    and the name-head and gazetteer rules it uses)."""
+    code = b"".join(Path(module.__file__ or "").read_bytes() for module in (entities, heads, gazetteer))
     return hashlib.sha256(f"{model}\0{version}\0".encode() + code).hexdigest()[:16]
 
 

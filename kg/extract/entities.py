@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from kg.executor import Executor, ExecutorError, LocalExecutor, per_process
-from kg.extract.heads import kind_from_head
+from kg.extract.gazetteer import well_known_place
+from kg.extract.heads import head_of, kind_from_head
 from kg.progress import ProgressCallback
 
 #: spaCy labels -> entity kinds; other labels (NORP, DATE, MONEY, ...) are not entities here.
@@ -91,20 +92,79 @@ _TITLE_RE = re.compile(
 )
 #: One word shaped like a nationality ("Ukrainian", "Japanese", "Danish", "Iraqis").
 _DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ians?|eans?|ese|ish|is)$")
+_ACRONYM = re.compile(r"^[A-Z]{2,6}$")
 _LEADING_DET = re.compile(r"^(?:the|a|an|The|A|An)\s+")
 _TRAILING_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _TRAILING_PUNCT = re.compile(r"[\s,;:!?\"“”'’()\[\]\-—–‒―•·*/|]+$")
 #: A final word that keeps its dot: initials and short abbreviations ("U.S.", "Ky.", "Inc.").
 _ABBREVIATION = re.compile(r"(?:^|\s)(?:(?:[A-Z]\.)+|[A-Z][a-z]{0,3}\.)$")
+#: A role written after an organisation's name, before a person's ("NASA Administrator
+#: Charles Bolden"): the organisation is the name without it.
+_ROLE_WORDS = frozenset(
+    [
+        "Administrator",
+        "Spokesperson",
+        "Spokesman",
+        "Spokeswoman",
+        "Director",
+        "Chairman",
+        "Chairwoman",
+        "President",
+        "Secretary",
+        "Minister",
+        "CEO",
+        "Chief",
+        "Commissioner",
+        "Ambassador",
+        "Official",
+        "Officials",
+        "Head",
+        "Leader",
+        "Founder",
+        "Executive",
+        "Chair",
+        "Deputy",
+    ]
+)
 #: A caption's credit label glued to the name before it ("... Ahmed Mohamed Image: Twitter").
 _CREDIT_LABEL = re.compile(r"\s+(?:Image|Images|Photo|Photos|Picture|File|Video|Credit|Source)$")
 #: One-word capitalised common nouns the model tags as names: descriptions of an
 #: institution, not one entity ("the State", "the Court"); as names they would merge every
 #: article's court into one.
 GENERIC_WORDS = frozenset(
-    """state government administration court church home education office department ministry
-    council committee commission agency university college school party union city county
-    province region district capital""".split()
+    [
+        "state",
+        "government",
+        "administration",
+        "court",
+        "church",
+        "home",
+        "education",
+        "office",
+        "department",
+        "ministry",
+        "council",
+        "committee",
+        "commission",
+        "agency",
+        "university",
+        "college",
+        "school",
+        "party",
+        "union",
+        "city",
+        "county",
+        "province",
+        "region",
+        "district",
+        "capital",
+    ]
+)
+#: Things the model tags that kg does not publish as people, organisations or places:
+#: handles, web addresses, one-word abstract nouns (ideologies, fields, phobias), time zones.
+_NOT_A_NAME = re.compile(
+    r"^@|\.(?:com|org|net|gov|edu|info|co\.uk)$|^[A-Z][a-z]+(?:ism|isms|phobia|ology|ologies|pathy)$"
+    r"|^(?:GMT|UTC|BST|CET|CEST|EST|EDT|CST|CDT|MST|MDT|PST|PDT)$"
 )
 _LEADING_PUNCT = re.compile(r"^[\s,;:!?\"“”'’()\[\]\-—–‒―•·*/|]+")
 
@@ -252,8 +312,8 @@ def _trim(text: str, start: int, end: int, kind: str, after: str = "") -> tuple[
         cut_dot()
         cut_right(_TRAILING_POSSESSIVE)
     words = text.split(" ")
-    while len(words) > 1 and words[-1][:1].islower():
-        words.pop()  # "Interfax news", "Cold War days"
+    while len(words) > 1 and (words[-1][:1].islower() or (kind == "organization" and words[-1] in _ROLE_WORDS)):
+        words.pop()  # "Interfax news", "Cold War days", "NASA Administrator"
         new_text = " ".join(words)
         end -= len(text) - len(new_text)
         text = new_text
@@ -261,8 +321,8 @@ def _trim(text: str, start: int, end: int, kind: str, after: str = "") -> tuple[
     cut_dot()
     if len(text) < 2 or not any(ch.isupper() for ch in text):
         return None
-    if text.casefold() in GENERIC_WORDS and text not in KIND_OVERRIDES:
-        return None  # "the State", "the Court": a description, and a false merge across articles
+    if text not in KIND_OVERRIDES and (text.casefold() in GENERIC_WORDS or _NOT_A_NAME.search(text)):
+        return None  # "the State", "Islamophobia", "@POTUS", "Gawker.com", "GMT"
     kind = KIND_OVERRIDES[text] if text in KIND_OVERRIDES else kind_from_head(text, kind)
     if kind == "place" and _DEMONYM.match(text):
         from kg.extract.gazetteer import candidates
@@ -274,7 +334,9 @@ def _trim(text: str, start: int, end: int, kind: str, after: str = "") -> tuple[
 
 def clean_mentions(body: str, spans: Iterable[tuple[int, int, str]]) -> list[Mention]:
     """Turn raw (start, end, label) model spans into trimmed, typed mentions; a place or
-    organisation followed by an event noun also yields the event ("Helsinki summit")."""
+    organisation followed by an event noun also yields the event ("Helsinki summit"); a
+    name of several words (or an acronym) found once is found wherever else the article
+    writes it."""
     mentions: set[Mention] = set()
     for start, end, label in spans:
         kind = LABEL_KINDS.get(label)
@@ -291,7 +353,54 @@ def clean_mentions(body: str, spans: Iterable[tuple[int, int, str]]) -> list[Men
             tail = _EVENT_TAIL.match(body, new_end)
             if tail and tail.end() - new_start <= 80:
                 mentions.add(Mention(new_start, tail.end(), body[new_start : tail.end()], "event"))
-    return sorted(mentions)
+    mentions |= _nested_places(mentions)
+    return sorted(mentions | _repeated(body, mentions))
+
+
+def _nested_places(mentions: set[Mention]) -> set[Mention]:
+    """Places named inside other names: "Sheffield" in "University of Sheffield", "Toronto"
+    in "Toronto Star", "Canada" in "Fan Expo Canada" (longest first, well-known places only)."""
+    found: set[Mention] = set()
+    for m in mentions:
+        if m.kind == "person" or " " not in m.text:
+            continue
+        words = [(w.start(), w.end()) for w in re.finditer(r"[^\s,/()]+", m.text)]
+        used = bytearray(len(words))
+        for size in range(len(words) - 1, 0, -1):
+            for i in range(len(words) - size + 1):
+                if any(used[i : i + size]):
+                    continue
+                start, end = words[i][0], words[i + size - 1][1]
+                text = m.text[start:end]
+                if text[:1].isupper() and well_known_place(text) is not None:
+                    used[i : i + size] = b"\x01" * size
+                    found.add(Mention(m.start + start, m.start + end, text, "place"))
+    return found
+
+
+def _repeated(body: str, mentions: set[Mention]) -> set[Mention]:
+    """Other places the article writes a name the model found once ("Toronto Star" tagged
+    in one paragraph and missed in the next): names of several words and acronyms only,
+    whole words, where no other mention is."""
+    covered = bytearray(len(body))
+    for m in mentions:
+        covered[m.start : m.end] = b"\x01" * (m.end - m.start)
+    kinds: dict[str, set[str]] = {}
+    for m in mentions:
+        if " " in m.text or _ACRONYM.match(m.text):
+            kinds.setdefault(m.text, set()).add(m.kind)
+    found: set[Mention] = set()
+    for text, kind_set in sorted(kinds.items()):
+        if len(kind_set) != 1:
+            continue  # the model itself disagrees on what it is
+        (kind,) = kind_set
+        for match in re.finditer(r"(?<![\w.-])" + re.escape(text) + r"(?![\w-]|'\w\w)", body):
+            start, end = match.span()
+            if any(covered[start:end]):
+                continue
+            role = _title_before(body, start) if kind == "person" else None
+            found.add(Mention(start, end, text, kind, role))
+    return found
 
 
 def load_pipeline(model: str) -> Any:
@@ -342,7 +451,32 @@ def _package_meta(model: str) -> dict[str, Any] | None:
 def mentions_of(nlp: Any, bodies: Sequence[str]) -> Iterator[list[Mention]]:
     """The cleaned mentions of each body, in order, by the pipeline nlp."""
     for body, doc in zip(bodies, nlp.pipe(bodies, batch_size=16), strict=True):
-        yield clean_mentions(body, ((e.start_char, e.end_char, e.label_) for e in doc.ents))
+        spans = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        yield clean_mentions(body, spans + list(unlabelled_names(doc)))
+
+
+#: The spaCy label standing for each kind, for names kg finds without the model's NER.
+_LABEL_OF_KIND = {"person": "PERSON", "organization": "ORG", "place": "GPE", "event": "EVENT"}
+
+
+def unlabelled_names(doc: Any) -> Iterator[tuple[int, int, str]]:
+    """Proper-noun runs the NER model left out whose kind is still plain: a head word
+    ("Shandao Station", "Toronto Star") or an unambiguous country, state, continent or
+    large city in the gazetteer ("Toronto", "Tasmania" is not there)."""
+    run: list[Any] = []
+    for token in [*doc, None]:
+        if token is not None and token.pos_ == "PROPN" and not token.ent_type_ and token.text[:1].isupper():
+            run.append(token)
+            continue
+        if run:
+            start, end = run[0].idx, run[-1].idx + len(run[-1].text)
+            text = doc.text[start:end]
+            head = head_of(text)
+            if head is not None:
+                yield start, end, _LABEL_OF_KIND[head.kind]
+            elif well_known_place(text) is not None:
+                yield start, end, "GPE"
+            run = []
 
 
 def extract_batch(model: str, bodies: Sequence[str]) -> tuple[str, list[list[Mention]]]:

@@ -11,6 +11,9 @@ from functools import lru_cache
 
 #: Minimum population for a city to be a candidate: small towns share names with big places.
 MIN_CITY_POPULATION = 100_000
+#: Minimum population for a city named without the model's help (a proper noun it left
+#: out, a place inside another name): "Toronto", not "Mobile" or "Reading".
+WELL_KNOWN_CITY_POPULATION = 250_000
 #: A city wins over its namesakes without context when it is this many times larger.
 DOMINANCE = 5
 GEONAMES = "https://sws.geonames.org/{}/"
@@ -84,3 +87,15 @@ def lookup_place(name: str, context_countries: Iterable[str] = ()) -> PlaceInfo 
     if len(cities) == 1 or (cities and cities[0].population >= DOMINANCE * cities[1].population):
         return cities[0]
     return None
+
+
+def well_known_place(name: str) -> PlaceInfo | None:
+    """A place safe to recognise from its name alone: a country, US state or continent of
+    that exact name, or the city lookup_place picks when it is called by its own name (not
+    an alternate one, so "Cup" and "Metro" are not cities) and is large."""
+    place = lookup_place(name)
+    if place is None or place.name.casefold() != name.casefold():
+        return None
+    if place.schema_type == "City" and place.population < WELL_KNOWN_CITY_POPULATION:
+        return None
+    return place

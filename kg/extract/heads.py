@@ -75,8 +75,7 @@ HEADS: dict[str, Head] = {
     **_heads("Organization", "union", over_person=False),
     **_heads(
         "NewsMediaOrganization",
-        "times news herald gazette journal tribune chronicle telegraph guardian magazine "
-        "broadcasting television radio",
+        "times news herald gazette journal tribune chronicle telegraph guardian magazine broadcasting television radio",
     ),
     **_heads("NewsMediaOrganization", "post sun star observer press", over_person=False),
     # events
