@@ -22,6 +22,9 @@ from rdflib.namespace import RDF
 from kg.extract.kinds import KIND_OF_SCHEMA_TYPE, SCHEMA_TYPE_OF_KIND
 
 TYPES = ("Person", "Organization", "Place", "Event")
+#: The type of gold annotations that name an entity without typing it (NIF collections
+#: such as the N3 news sets give only a DBpedia link): they match a prediction of any type.
+UNTYPED = "Untyped"
 NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
 ITSRDF = Namespace("http://www.w3.org/2005/11/its/rdf#")
 
@@ -80,9 +83,9 @@ def _json_documents(data: Any, path: Path) -> list[Document]:
         try:
             doc = Document(id=str(item["id"]), text=item["text"])
             for entity in item["entities"]:
-                kind = _type_of(entity["type"])
+                kind = _type_of(entity["type"]) if entity.get("type") else UNTYPED
                 if kind is None:
-                    continue
+                    continue  # a type kg does not extract (a product, a work)
                 for m in entity["mentions"]:
                     doc.spans.append(Span(int(m["start"]), int(m["end"]), kind, str(entity["key"])))
         except (KeyError, TypeError, ValueError) as exc:
@@ -107,7 +110,7 @@ def _nif_documents(path: Path) -> list[Document]:
         if not isinstance(context, URIRef) or context not in docs:
             continue
         classes = [_type_of(str(c)) for c in graph.objects(phrase, ITSRDF.taClassRef)]
-        kind = next((c for c in classes if c), None)
+        kind = next((c for c in classes if c), None) if classes else UNTYPED
         ident = graph.value(phrase, ITSRDF.taIdentRef)
         begin, end = graph.value(phrase, NIF.beginIndex), graph.value(phrase, NIF.endIndex)
         if kind is None or begin is None or end is None:
@@ -306,9 +309,37 @@ class Evaluation:
 
 def _by_type(counts: dict[str, Counts]) -> dict[str, Counts]:
     total = Counts()
-    for t in TYPES:
+    for t in (*TYPES, UNTYPED):
         total.add(counts[t])
-    return {**{t: counts[t] for t in TYPES}, "all": total}
+    untyped = counts[UNTYPED]
+    shown = (*TYPES, UNTYPED) if untyped.tp or untyped.fp or untyped.fn else TYPES
+    return {**{t: counts[t] for t in shown}, "all": total}
+
+
+def _untyped(doc: Document) -> Document:
+    """The document with every span's type forgotten (to compare with untyped gold)."""
+    return Document(doc.id, doc.text, [Span(s.start, s.end, UNTYPED, s.entity) for s in doc.spans])
+
+
+def _by_contained_text(gold: Document, pred_by_text: dict[str, Document]) -> tuple[Document | None, Document | None]:
+    """The article whose body is the gold text less surrounding text (a headline, a trailing
+    newline), or contains it once, with the gold spans moved onto the body's offsets;
+    spans outside the body are left out. (None, None) when no single article fits."""
+    fits = []
+    for text, pred in pred_by_text.items():
+        if len(gold.text) >= len(text) and text.strip() and gold.text.count(text) == 1:
+            fits.append((pred, gold.text.index(text)))  # gold offsets count from further left
+        elif len(gold.text) < len(text) and gold.text.strip() and text.count(gold.text) == 1:
+            fits.append((pred, -text.index(gold.text)))
+    if len(fits) != 1:
+        return None, None
+    pred, shift = fits[0]
+    spans = [
+        Span(s.start - shift, s.end - shift, s.type, s.entity)
+        for s in gold.spans
+        if s.start - shift >= 0 and s.end - shift <= len(pred.text)
+    ]
+    return pred, Document(gold.id, pred.text, spans)
 
 
 def evaluate(gold_docs: Iterable[Document], predicted: Iterable[Document]) -> Evaluation:
@@ -323,15 +354,20 @@ def evaluate(gold_docs: Iterable[Document], predicted: Iterable[Document]) -> Ev
     links: list[tuple[str, str, str | None]] = []  # (doc, gold key, predicted entity or None)
     predicted_links: list[tuple[str, str, str | None]] = []  # (doc, predicted entity, gold key)
     documents = 0
-    for gold in gold_docs:
-        pred = pred_by_id.get(gold.id) or pred_by_text.get(gold.text)
+    for original in gold_docs:
+        pred = pred_by_id.get(original.id) or pred_by_text.get(original.text)
+        gold = original if pred is not None else None
         if pred is None:
-            unmatched.append(gold.id)
+            pred, gold = _by_contained_text(original, pred_by_text)
+        if pred is None or gold is None:
+            unmatched.append(original.id)
             continue
+        if any(span.type == UNTYPED for span in gold.spans):
+            gold, pred = _untyped(gold), _untyped(pred)
         documents += 1
         for table, is_exact in ((exact, True), (overlap, False)):
             pairs = _match_mentions(gold.spans, pred.spans, is_exact)
-            for t in TYPES:
+            for t in (*TYPES, UNTYPED):
                 tp = sum(1 for g, _ in pairs if g.type == t)
                 table[t].add(
                     Counts(
@@ -343,7 +379,7 @@ def evaluate(gold_docs: Iterable[Document], predicted: Iterable[Document]) -> Ev
         matched = _match_entities(gold, pred)
         doc_counts = Counts()
         gold_entities, pred_entities = gold.entities(), pred.entities()
-        for t in TYPES:
+        for t in (*TYPES, UNTYPED):
             g_n = sum(1 for spans in gold_entities.values() if spans[0].type == t)
             p_n = sum(1 for spans in pred_entities.values() if spans[0].type == t)
             tp = sum(1 for gkey in matched if gold_entities[gkey][0].type == t)

@@ -114,3 +114,43 @@ def test_dev_set_beats_the_bare_model(tmp_path: Path, extractor: object) -> None
     assert ours.macro_entity_f1 >= bare.macro_entity_f1 + 0.05
     assert ours.macro_entity_f1 >= 0.68  # README: 0.687; a guard against regressions, not the 0.90 target
     assert ours.merge_accuracy > bare.merge_accuracy
+
+
+def test_untyped_gold_matches_any_type(tmp_path: Path) -> None:
+    """NIF collections such as the N3 news sets link names to DBpedia without a class."""
+    nif = f"""@prefix nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> .
+@prefix itsrdf: <http://www.w3.org/2005/11/its/rdf#> .
+<http://ex/d1#char=0,{len(TEXT)}> a nif:Context ; nif:isString "{TEXT}" .
+<http://ex/d1#char=0,9> nif:referenceContext <http://ex/d1#char=0,{len(TEXT)}> ;
+  nif:beginIndex 0 ; nif:endIndex 9 ; itsrdf:taIdentRef <http://dbpedia.org/resource/Rand_Paul> .
+<http://ex/d1#char=23,29> nif:referenceContext <http://ex/d1#char=0,{len(TEXT)}> ;
+  nif:beginIndex 23 ; nif:endIndex 29 ; itsrdf:taIdentRef <http://dbpedia.org/resource/Moscow> .
+<http://ex/d1#char=14,19> nif:referenceContext <http://ex/d1#char=0,{len(TEXT)}> ;
+  nif:beginIndex 14 ; nif:endIndex 19 ; itsrdf:taClassRef <http://dbpedia.org/ontology/Work> .
+"""
+    (tmp_path / "d1.ttl").write_text(nif, encoding="utf-8")
+    gold = load_gold(tmp_path / "d1.ttl")
+    assert sorted((s.start, s.type) for s in gold[0].spans) == [
+        (0, "Untyped"),
+        (23, "Untyped"),
+    ]  # a Work is out of scope
+    pred = _doc("p", (0, 9, "Person", "p1"), (23, 29, "Organization", "o1"), (41, 47, "Place", "m1"))
+    result = evaluate(gold, [pred])
+    assert (result.entities["Untyped"].tp, result.entities["Untyped"].fp) == (2, 1)
+    assert result.entities["all"].tp == 2
+    assert "Person" in result.entities and result.entities["Person"].tp == 0
+
+
+def test_gold_text_with_a_headline_pairs_with_the_body() -> None:
+    """A gold document whose text is headline + body pairs with the article whose body it
+    contains; its offsets move onto the body and the headline's mentions are left out."""
+    headline = "Paul in Moscow\n\n"
+    gold = Document(
+        "g",
+        headline + TEXT,
+        [Span(0, 4, "Person", "Rand_Paul"), Span(len(headline), len(headline) + 9, "Person", "Rand_Paul")],
+    )
+    pred = _doc("article-1", (0, 9, "Person", "x"))
+    result = evaluate([gold], [pred])
+    assert result.documents == 1 and result.mentions_exact["all"].tp == 1 and result.mentions_exact["all"].fn == 0
+    assert evaluate([_doc("g", (0, 9, "Person", "Rand_Paul"))], [Document("b", headline + TEXT)]).documents == 1
