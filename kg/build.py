@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 import kg
-from kg.dumps import TRIG_FILE, VOID_FILE, DumpFile, nquads_lines, void_triples, write_checksums, write_dump_lines
+from kg.dumps import TRIG_FILE, VOID_FILE, DumpFile, DumpSorter, void_triples, write_checksums
 from kg.executor import ExecutorError, executor_for
 from kg.extract.authority import AuthorityError, load_authority
 from kg.extract.cache import MentionCache, extractor_fingerprint
@@ -372,15 +372,17 @@ def _build(
         ended=ended,
         language=settings.language,
     )
-    quad_lines = nquads_lines(quads_to_ox((s, p, o, g) for (s, p, o), g in mapped))
-    quad_count = len(quad_lines)
 
     out_dir = settings.out_dir
     out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.absolute().parent))
     try:
-        dumps, stats = write_dump_lines(quad_lines, staging)
-        del quad_lines  # from here on the quads are read back from kg.trig, as the dump a user gets
+        # the mapped quads go to sorted run files in staging as they are made, article by
+        # article; from here on they are read back from kg.trig, as the dump a user gets
+        sorter = DumpSorter(staging)
+        sorter.add_quads(quads_to_ox((s, p, o, g) for (s, p, o), g in mapped))
+        quad_count = sorter.quads
+        dumps, stats = sorter.write(staging)
         void = void_triples(minter, stats, dumps, modified=ended, license_iri=settings.license)
         void_quads = list(quads_to_ox((s, p, o, minter.void_graph()) for s, p, o in void))
         void_ttl = ox.serialize(

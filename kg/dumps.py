@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
@@ -32,6 +32,7 @@ from kg.namespaces import (
     VOID,
     XSD,
 )
+from kg.sorting import LineSorter
 from kg.terms import datetime_literal
 
 #: Dump file name -> format name, in the order they are listed.
@@ -73,27 +74,39 @@ class GraphStats:
     classes: Counter[str] = field(default_factory=Counter)  # class IRI -> instances
 
     @classmethod
-    def of_lines(cls, lines: Sequence[bytes]) -> GraphStats:
-        """Subjects and predicates are the first two terms of a line (IRIs or blank nodes,
-        no spaces); a class is the IRI object of an rdf:type line."""
-        stats = cls(triples=len(lines))
+    def of_lines(cls, lines: Iterable[bytes]) -> GraphStats:
+        """The statistics of sorted, unique N-Triples lines."""
+        stats = cls()
+        for _ in stats.counting(lines):
+            pass
+        return stats
+
+    def counting(self, lines: Iterable[bytes]) -> Iterator[bytes]:
+        """Pass sorted, unique N-Triples lines through, counting them into these statistics
+        (complete once the lines are exhausted). Subjects and predicates are the first two
+        terms of a line (IRIs or blank nodes, no spaces); a class is the IRI object of an
+        rdf:type line."""
         properties: set[bytes] = set()
         previous = b""
         rdf_type = b"<" + str(RDF.type).encode() + b">"
+        classes: Counter[bytes] = Counter()
         for line in lines:
+            self.triples += 1
             subject_end = line.index(b" ")
             predicate_end = line.index(b" ", subject_end + 1)
             subject = line[:subject_end]
             if subject != previous:  # the lines are sorted, so each subject's lines are together
-                stats.subjects += 1
-                stats.entities += subject.startswith(b"<")
+                self.subjects += 1
+                self.entities += subject.startswith(b"<")
                 previous = subject
             predicate = line[subject_end + 1 : predicate_end]
             properties.add(predicate)
             if predicate == rdf_type and line[predicate_end + 1 : predicate_end + 2] == b"<":
-                stats.classes[line[predicate_end + 2 : line.rindex(b">")].decode()] += 1
-        stats.properties = len(properties)
-        return stats
+                classes[line[predicate_end + 2 : line.rindex(b">")]] += 1
+            yield line
+        self.properties = len(properties)
+        for class_iri, count in classes.items():
+            self.classes[class_iri.decode()] += count
 
 
 def dump_names() -> list[str]:
@@ -109,15 +122,6 @@ def _triple_line(quad_line: bytes) -> bytes:
 
 def _graph_of(quad_line: bytes) -> bytes:
     return quad_line[quad_line.rindex(b" <") + 1 : -2]
-
-
-def _quad_lines(quads: Sequence[ox.Quad]) -> tuple[list[bytes], list[bytes]]:
-    """(N-Quads lines of the quads in named graphs, N-Triples lines of those in the default
-    graph), unsorted: sorting serialised bytes costs a fraction of sorting Python terms."""
-    default = [ox.Triple(q.subject, q.predicate, q.object) for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
-    in_graphs = [q for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)]
-    named = ox.serialize(in_graphs, format=ox.RdfFormat.N_QUADS) or b""
-    return named.splitlines(), (ox.serialize(default, format=ox.RdfFormat.N_TRIPLES) or b"").splitlines()
 
 
 class _Sink:
@@ -185,17 +189,6 @@ class _Hashed:
         self.file.flush()
 
 
-def nquads_lines(quads: Iterable[ox.Quad], batch: int = 50_000) -> list[bytes]:
-    """N-Quads lines of quads (all in named graphs), serialised a batch at a time, so a
-    build never holds more than a batch of Python term objects."""
-    lines: list[bytes] = []
-    for chunk in _batched(quads, batch):
-        if any(isinstance(q.graph_name, ox.DefaultGraph) for q in chunk):
-            raise ValueError("nquads_lines takes quads in named graphs only")
-        lines += (ox.serialize(chunk, format=ox.RdfFormat.N_QUADS) or b"").splitlines()
-    return lines
-
-
 def _batched(items: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
     batch: list[ox.Quad] = []
     for item in items:
@@ -207,77 +200,128 @@ def _batched(items: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
         yield batch
 
 
-def write_dumps(quads: Sequence[ox.Quad], out_dir: Path) -> tuple[list[DumpFile], GraphStats]:
-    """write_dump_lines for quads given as objects."""
-    quad_lines, default_lines = _quad_lines(quads)
-    return write_dump_lines(quad_lines, out_dir, default_lines)
+class DumpSorter:
+    """The quads of a build, gathered as N-Quads lines while they are mapped and sorted on
+    disk (kg.sorting) the two ways the dumps need: the union graph's N-Triples lines in byte
+    order, each once (kg.nt, kg.ttl, kg.jsonld and the VoID statistics), and the quads by
+    graph then line, repeats kept (kg.trig). Memory holds a run of lines of each, whatever
+    the size of the corpus; the run files go in a folder made in `folder` and are removed
+    when the dumps are written (or on close())."""
 
+    def __init__(self, folder: Path, *, run_lines: int | None = None, fan_in: int | None = None) -> None:
+        self.union = LineSorter(folder, unique=True, run_lines=run_lines, fan_in=fan_in)
+        # TriG's order, (graph, line), is the byte order of "<graph> line": a graph IRI has
+        # no space or ">" inside it, so no graph's key is a prefix of another's. Triples in
+        # the default graph get an empty graph and so come first, as in a TriG file.
+        self.by_graph = LineSorter(folder, run_lines=run_lines, fan_in=fan_in)
+        self.quads = 0  # quads added in named graphs, repeats included
 
-def write_dump_lines(
-    quad_lines: list[bytes], out_dir: Path, default_lines: Sequence[bytes] = ()
-) -> tuple[list[DumpFile], GraphStats]:
-    """Write every dump of the quads into out_dir: the union graph for the triple formats, in
-    byte order of N-Triples (Turtle and JSON-LD are made from kg.nt as written, streaming);
-    TriG by graph, then line. Each file is hashed and gzipped as it is written, and no file's
-    content is ever held whole in memory. quad_lines (N-Quads of named graphs) is sorted in
-    place. Also returns the union graph's statistics."""
-    made: dict[str, list[DumpFile]] = {}
+    def add_lines(self, quad_lines: list[bytes]) -> None:
+        """N-Quads lines of quads in named graphs."""
+        self.quads += len(quad_lines)
+        self.union.extend([_triple_line(line) for line in quad_lines])
+        self.by_graph.extend([_graph_of(line) + b" " + line for line in quad_lines])
 
-    def dump(name: str, fill: Callable[[_Sink], int]) -> None:
-        sink = _Sink(out_dir / name, gzipped=name in GZIPPED)
+    def add_default_lines(self, lines: list[bytes]) -> None:
+        """N-Triples lines of triples in the default graph."""
+        self.union.extend(lines)
+        self.by_graph.extend([b" " + line for line in lines])
+
+    def add_quads(self, quads: Iterable[ox.Quad], batch: int = 50_000) -> None:
+        """Quads as objects, serialised a batch at a time, so a build never holds more than
+        a batch of Python term objects."""
+        for chunk in _batched(quads, batch):
+            default = [
+                ox.Triple(q.subject, q.predicate, q.object) for q in chunk if isinstance(q.graph_name, ox.DefaultGraph)
+            ]
+            named = [q for q in chunk if not isinstance(q.graph_name, ox.DefaultGraph)] if default else chunk
+            self.add_lines((ox.serialize(named, format=ox.RdfFormat.N_QUADS) or b"").splitlines())
+            if default:
+                self.add_default_lines((ox.serialize(default, format=ox.RdfFormat.N_TRIPLES) or b"").splitlines())
+
+    def write(self, out_dir: Path) -> tuple[list[DumpFile], GraphStats]:
+        """Write every dump into out_dir: the union graph for the triple formats, in byte
+        order of N-Triples (Turtle and JSON-LD are made from kg.nt as written, streaming);
+        TriG by graph, then line. Each file is hashed and gzipped as it is written, and no
+        file's content is ever held whole in memory. Also returns the union graph's
+        statistics. The sorter is used up."""
+        made: dict[str, list[DumpFile]] = {}
+
+        def dump(name: str, fill: Callable[[_Sink], int]) -> None:
+            sink = _Sink(out_dir / name, gzipped=name in GZIPPED)
+            try:
+                count = fill(sink)
+            finally:
+                sink.close()
+            made[name] = sink.dump_files(BY_NAME[DUMP_FILES[name]].media_type, count)
+
         try:
-            count = fill(sink)
+            stats = GraphStats()
+            dump("kg.nt", lambda sink: sink.write_lines(stats.counting(self.union.sorted())))
+            self.union.close()
+            triples = stats.triples
+            nt_path = str(out_dir / "kg.nt")
+
+            def turtle(sink: _Sink) -> int:
+                parsed = ox.parse(path=nt_path, format=ox.RdfFormat.N_TRIPLES)
+                ox.serialize(parsed, cast(IO[bytes], sink), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+                return triples
+
+            def jsonld(sink: _Sink) -> int:
+                for chunk in jsonld_chunks(ox.parse(path=nt_path, format=ox.RdfFormat.N_TRIPLES), PREFIXES):
+                    sink.write(chunk)
+                return triples
+
+            dump("kg.ttl", turtle)
+            dump("kg.jsonld", jsonld)
+            count = self.by_graph.added
+
+            def trig(sink: _Sink) -> int:
+                lines = (key[key.index(b" ") + 1 :] for key in self.by_graph.sorted())
+                ordered = ox.parse(cast(IO[bytes], _LinesReader(lines)), format=ox.RdfFormat.N_QUADS)
+                ox.serialize(ordered, cast(IO[bytes], sink), ox.RdfFormat.TRIG, prefixes=PREFIXES)
+                return count
+
+            dump("kg.trig", trig)
         finally:
-            sink.close()
-        made[name] = sink.dump_files(BY_NAME[DUMP_FILES[name]].media_type, count)
+            self.close()
+        return [file for name in DUMP_FILES for file in made[name]], stats
 
-    union = {_triple_line(line) for line in quad_lines}
-    union.update(default_lines)
-    triple_lines = sorted(union)
-    del union
-    dump("kg.nt", partial(_Sink.write_lines, lines=triple_lines))
-    stats = GraphStats.of_lines(triple_lines)
-    triples = len(triple_lines)
-    del triple_lines
-    nt_path = str(out_dir / "kg.nt")
-
-    def turtle(sink: _Sink) -> int:
-        parsed = ox.parse(path=nt_path, format=ox.RdfFormat.N_TRIPLES)
-        ox.serialize(parsed, cast(IO[bytes], sink), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-        return triples
-
-    def jsonld(sink: _Sink) -> int:
-        for chunk in jsonld_chunks(ox.parse(path=nt_path, format=ox.RdfFormat.N_TRIPLES), PREFIXES):
-            sink.write(chunk)
-        return triples
-
-    dump("kg.ttl", turtle)
-    dump("kg.jsonld", jsonld)
-    quad_lines.sort(key=lambda line: (_graph_of(line), line))
-    by_graph = sorted(default_lines) + quad_lines if default_lines else quad_lines
-
-    def trig(sink: _Sink) -> int:
-        ordered = ox.parse(cast(IO[bytes], _lines_reader(by_graph)), format=ox.RdfFormat.N_QUADS)
-        ox.serialize(ordered, cast(IO[bytes], sink), ox.RdfFormat.TRIG, prefixes=PREFIXES)
-        return len(by_graph)
-
-    dump("kg.trig", trig)
-    return [file for name in DUMP_FILES for file in made[name]], stats
+    def close(self) -> None:
+        """Remove the run files (the dumps written are kept)."""
+        self.union.close()
+        self.by_graph.close()
 
 
-class _lines_reader:  # noqa: N801 - a file-like object, named for what it reads
-    """lines as a readable binary stream (for a streaming parser), a chunk at a time."""
+def write_dumps(
+    quads: Iterable[ox.Quad], out_dir: Path, *, run_lines: int | None = None, fan_in: int | None = None
+) -> tuple[list[DumpFile], GraphStats]:
+    """Every dump of quads (in any graphs) written into out_dir, with the union graph's
+    statistics (DumpSorter.write); run_lines and fan_in as in kg.sorting.LineSorter."""
+    sorter = DumpSorter(out_dir, run_lines=run_lines, fan_in=fan_in)
+    try:
+        sorter.add_quads(quads)
+    except BaseException:
+        sorter.close()
+        raise
+    return sorter.write(out_dir)
 
-    def __init__(self, lines: list[bytes], chunk: int = 10_000) -> None:
-        self.lines, self.chunk, self.at, self.buffer = lines, chunk, 0, b""
+
+class _LinesReader:
+    """Lines as a readable binary stream (for a streaming parser), a chunk at a time."""
+
+    def __init__(self, lines: Iterable[bytes], chunk: int = 10_000) -> None:
+        self.lines, self.chunk, self.buffer, self.at = iter(lines), chunk, b"", 0
 
     def read(self, size: int = -1) -> bytes:
-        while (size < 0 or len(self.buffer) < size) and self.at < len(self.lines):
-            self.buffer += b"\n".join(self.lines[self.at : self.at + self.chunk]) + b"\n"
-            self.at += self.chunk
-        if size < 0:
-            size = len(self.buffer)
-        out, self.buffer = self.buffer[:size], self.buffer[size:]
+        while size < 0 or len(self.buffer) - self.at < size:
+            batch = list(itertools.islice(self.lines, self.chunk))
+            if not batch:
+                break
+            self.buffer = self.buffer[self.at :] + b"\n".join(batch) + b"\n"
+            self.at = 0
+        end = len(self.buffer) if size < 0 else self.at + size
+        out, self.at = self.buffer[self.at : end], min(end, len(self.buffer))
         return out
 
 
