@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from kg.extract.entities import Mention, clean_mentions
 from kg.extract.resolve import resolve_corpus
 
@@ -295,3 +297,29 @@ def test_one_word_names_join_the_only_full_person_name() -> None:
         "Michael Jordan": "person",
         "Jordan": "place",  # a country is never a person's name part
     }
+
+
+def test_countries_with_scores_in_a_match_report_are_teams() -> None:
+    body = (
+        "Sweden defeated South Korea 1 – 0 in Nizhny Novgorod; Belgium beat debutants Panama 3 – 0. "
+        "The coach praised the striker after the match, and the goalkeeper saved a penalty. "
+        "Fans flew from Sweden and Belgium to Russia."
+    )
+    spans = [
+        (m.start(), m.end(), "GPE")
+        for m in re.finditer(r"Sweden|South Korea|Belgium|Panama|Russia|Nizhny Novgorod", body)
+    ]
+    found = {(m.text, m.kind, m.schema_type) for m in clean_mentions(body, spans)}
+    assert ("Sweden", "organization", "SportsTeam") in found and ("Panama", "organization", "SportsTeam") in found
+    assert ("Russia", "place", None) in found and ("Nizhny Novgorod", "place", None) in found  # no score, no result
+    assert ("Sweden", "place", None) not in found  # the team everywhere in the article
+    res = resolve_corpus({"a": clean_mentions(body, spans)})
+    assert res.entities[("organization", "belgium")].schema_type == "SportsTeam"
+    prose = "Sweden defeated the proposal; Belgium beat the deadline."
+    assert {m.kind for m in clean_mentions(prose, [(0, 6, "GPE"), (30, 37, "GPE")])} == {"place"}  # no match report
+
+
+def test_uk_nations_are_countries_in_the_gazetteer() -> None:
+    res = resolve_corpus({"a": [_m("England", 0, "place"), _m("Wales", 20, "place")]})
+    assert res.entities[("place", "england")].same_as == {"https://sws.geonames.org/6269131/"}
+    assert res.entities[("place", "wales")].schema_type == "Country"

@@ -112,7 +112,7 @@ def test_dev_set_beats_the_bare_model(tmp_path: Path, extractor: object) -> None
     assert ours.documents == 24
     assert ours.entities["all"].f1 > bare.entities["all"].f1
     assert ours.macro_entity_f1 >= bare.macro_entity_f1 + 0.05
-    assert ours.macro_entity_f1 >= 0.68  # README: 0.687; a guard against regressions, not the 0.90 target
+    assert ours.macro_entity_f1 >= 0.68  # README: 0.691; a guard against regressions, not the 0.90 target
     assert ours.merge_accuracy > bare.merge_accuracy
 
 

