@@ -82,7 +82,7 @@ HEADS: dict[str, Head] = {
     **_heads("Festival", "festival carnival"),
     **_heads("ExhibitionEvent", "expo exposition exhibition fair"),
     **_heads("SportsEvent", "olympics olympiad championship championships cup games marathon tournament"),
-    **_heads("Event", "summit conference election elections referendum war massacre bombing earthquake"),
+    **_heads("Event", "summit election elections referendum war massacre bombing earthquake"),
 }
 
 #: Two-word heads that beat their last word ("Convention Centre" is a venue, not a
