@@ -323,3 +323,14 @@ def test_uk_nations_are_countries_in_the_gazetteer() -> None:
     res = resolve_corpus({"a": [_m("England", 0, "place"), _m("Wales", 20, "place")]})
     assert res.entities[("place", "england")].same_as == {"https://sws.geonames.org/6269131/"}
     assert res.entities[("place", "wales")].schema_type == "Country"
+
+
+def test_the_corpus_majority_decides_a_names_kind() -> None:
+    articles = {f"a{i}": [_m("Twitter", 0, "organization")] for i in range(4)}
+    articles["b"] = [_m("Twitter", 0, "person")]
+    articles["c"] = [_m("Jane Twitter", 0), _m("Twitter", 20, "organization")]  # joined the full name: stays a person
+    res = resolve_corpus(articles)
+    assert {m.entity for m in res.mentions["b"]} == {("organization", "twitter")}
+    assert {m.entity for m in res.mentions["c"]} == {("person", "jane twitter")}
+    split = resolve_corpus({"a": [_m("Mercury", 0, "place")], "b": [_m("Mercury", 0, "person")]})
+    assert len(split.entities) == 2  # no clear majority: each article keeps the model's guess

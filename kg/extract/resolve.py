@@ -198,6 +198,37 @@ def resolve_article(
     return list(clusters.values()), ambiguous
 
 
+#: A name's kind across the corpus overrules one article's guess when at least this share
+#: of its mentions, and at least CORPUS_VOTES of them, agree.
+CORPUS_MAJORITY = 2 / 3
+CORPUS_VOTES = 3
+
+
+def _free(cluster: _Cluster, authority: Authority | None) -> bool:
+    """Whether a cluster's kind is only the model's guess (not fixed by a full name it
+    joined, by the article's own evidence such as a match report, or by the authority file)."""
+    if cluster.forced_kind or any(m.schema_type for m in cluster.mentions):
+        return False
+    return authority is None or authority.find_any(cluster.name) is None
+
+
+def _corpus_kinds(clusters: Sequence[_Cluster], authority: Authority | None) -> dict[str, str]:
+    """Case-folded name -> the kind most of the corpus's mentions of it have, where that
+    majority is clear ("Twitter" tagged as a person in one article and an organisation in
+    five others is an organisation everywhere)."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for cluster in clusters:
+        if _free(cluster, authority):
+            votes[cluster.name.casefold()].update(cluster.kinds)
+    winners = {}
+    for name, kinds in votes.items():
+        kind = _majority(kinds)
+        count = kinds[kind]
+        if len(kinds) > 1 and count >= CORPUS_VOTES and count >= CORPUS_MAJORITY * sum(kinds.values()):
+            winners[name] = kind
+    return winners
+
+
 def resolve_corpus(
     articles: Mapping[str, Sequence[Mention]],
     authors: Mapping[str, Sequence[str]] | None = None,
@@ -224,19 +255,21 @@ def resolve_corpus(
         entity.aliases.update(f for f in forms if f != entity.name)
         return eid
 
-    for key in sorted(articles):
-        clusters, ambiguous = resolve_article(articles[key], authority)
+    resolved = {key: resolve_article(articles[key], authority) for key in sorted(articles)}
+    corpus_kind = _corpus_kinds([c for clusters, _ in resolved.values() for c in clusters], authority)
+    for key, (clusters, ambiguous) in resolved.items():
         dropped[key] = ambiguous
         linked = []
         for cluster in clusters:
-            eid = entity_for(cluster.kind, cluster.forms)
+            kind = corpus_kind.get(cluster.name.casefold(), cluster.kind) if _free(cluster, authority) else cluster.kind
+            eid = entity_for(kind, cluster.forms)
             for mention in cluster.mentions:
                 linked.append((mention, eid))
                 if mention.text != entities[eid].name:
                     entities[eid].aliases.add(mention.text)
-                if mention.role and cluster.kind == "person":
+                if mention.role and kind == "person":
                     entities[eid].job_titles.add(mention.role)
-                if mention.schema_type and KIND_OF_SCHEMA_TYPE[mention.schema_type] == cluster.kind:
+                if mention.schema_type and KIND_OF_SCHEMA_TYPE[mention.schema_type] == kind:
                     entities[eid].hinted_type = mention.schema_type
         per_article[key] = linked
     for names in (authors or {}).values():
