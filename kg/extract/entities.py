@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.executor import Executor, ExecutorError, LocalExecutor, per_process
-from kg.extract.gazetteer import well_known_place
+from kg.extract.gazetteer import candidates, well_known_place
 from kg.extract.heads import head_of, kind_from_head
 from kg.progress import ProgressCallback
 
@@ -326,19 +326,17 @@ def _trim(text: str, start: int, end: int, kind: str, after: str = "") -> tuple[
     if text not in KIND_OVERRIDES and (text.casefold() in GENERIC_WORDS or _NOT_A_NAME.search(text)):
         return None  # "the State", "Islamophobia", "@POTUS", "Gawker.com", "GMT"
     kind = KIND_OVERRIDES[text] if text in KIND_OVERRIDES else kind_from_head(text, kind)
-    if kind == "place" and _DEMONYM.match(text):
-        from kg.extract.gazetteer import candidates
-
-        if not candidates(text):
-            return None  # "Ukrainian", "Russians": a nationality the model took for a place
+    if kind == "place" and _DEMONYM.match(text) and not candidates(text):
+        return None  # "Ukrainian", "Russians": a nationality the model took for a place
     return text, start, end, kind
 
 
 def clean_mentions(body: str, spans: Iterable[tuple[int, int, str]]) -> list[Mention]:
     """Turn raw (start, end, label) model spans into trimmed, typed mentions; a place or
-    organisation followed by an event noun also yields the event ("Helsinki summit"); a
-    name of several words (or an acronym) found once is found wherever else the article
-    writes it."""
+    organisation followed by an event noun also yields the event ("Helsinki summit"); well-known
+    places inside other names are mentions too; a name of several words (or an acronym) found
+    once is found wherever else the article writes it; in a match report, countries with
+    scores are teams."""
     mentions: set[Mention] = set()
     for start, end, label in spans:
         kind = LABEL_KINDS.get(label)
@@ -498,9 +496,8 @@ _LABEL_OF_KIND = {"person": "PERSON", "organization": "ORG", "place": "GPE", "ev
 
 
 def unlabelled_names(doc: Any) -> Iterator[tuple[int, int, str]]:
-    """Proper-noun runs the NER model left out whose kind is still plain: a head word
-    ("Shandao Station", "Toronto Star") or an unambiguous country, state, continent or
-    large city in the gazetteer ("Toronto", "Tasmania" is not there)."""
+    """Proper-noun runs the NER model left out, when their kind is plain without it: a
+    head word ("Shandao Station", "Toronto Star") or a well-known place ("Toronto")."""
     run: list[Any] = []
     for token in [*doc, None]:
         if token is not None and token.pos_ == "PROPN" and not token.ent_type_ and token.text[:1].isupper():
