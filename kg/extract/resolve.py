@@ -181,7 +181,7 @@ def _authorised(mention: Mention, authority: Authority | None) -> tuple[Mention,
             entry = authority.find(mention.kind, mention.text) or authority.find_any(mention.text)
         if entry is not None:
             if entry.kind != mention.kind:
-                mention = Mention(mention.start, mention.end, mention.text, entry.kind, mention.role)  # no hint
+                mention = Mention(mention.start, mention.end, mention.text, entry.kind, mention.role)
             return mention, entry.name
     return mention, form
 
