@@ -36,7 +36,17 @@ KIND_OF_TYPE = {
     "Company": "Organization",
     "Location": "Place",
     "PopulatedPlace": "Place",
+    # NER labels (CoNLL, OntoNotes/spaCy), for gold written with them
+    "PER": "Person",
+    "PERSON": "Person",
+    "ORG": "Organization",
+    "LOC": "Place",
+    "GPE": "Place",
+    "FAC": "Place",
+    "EVENT": "Event",
 }
+#: The same, by case-folded name ("person", "organisation" as GUM writes its types).
+_KIND_OF_FOLDED = {name.casefold(): kind for name, kind in KIND_OF_TYPE.items()} | {"organisation": "Organization"}
 
 
 class GoldError(ValueError):
@@ -72,8 +82,8 @@ class Document:
 
 
 def _type_of(name: str) -> str | None:
-    local = name.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-    return KIND_OF_TYPE.get(local)
+    local = name.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1].rsplit(":", 1)[-1]
+    return KIND_OF_TYPE.get(local) or _KIND_OF_FOLDED.get(local.casefold())
 
 
 def _json_documents(data: Any, path: Path) -> list[Document]:

@@ -154,3 +154,19 @@ def test_gold_text_with_a_headline_pairs_with_the_body() -> None:
     result = evaluate([gold], [pred])
     assert result.documents == 1 and result.mentions_exact["all"].tp == 1 and result.mentions_exact["all"].fn == 0
     assert evaluate([_doc("g", (0, 9, "Person", "Rand_Paul"))], [Document("b", headline + TEXT)]).documents == 1
+
+
+def test_gold_types_in_other_vocabularies() -> None:
+    from kg.evaluate import _type_of
+
+    assert [_type_of(t) for t in ("PER", "GPE", "LOC", "ORG", "EVENT", "person", "organisation", "dbo:Place")] == [
+        "Person",
+        "Place",
+        "Place",
+        "Organization",
+        "Event",
+        "Person",
+        "Organization",
+        "Place",
+    ]
+    assert _type_of("MISC") is None and _type_of("http://dbpedia.org/ontology/Work") is None
