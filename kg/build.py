@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
@@ -115,11 +116,12 @@ def read_articles(settings: Settings, today: dt.date | None = None) -> tuple[lis
     articles: list[_Article] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
+    items = iter_sources(settings.raw_dir, settings.max_raw_bytes)
     try:
-        items = list(iter_sources(settings.raw_dir, settings.max_raw_bytes))
+        first = list(itertools.islice(items, 1))  # lists raw/, which may fail
     except SourceError as exc:
         raise BuildError(str(exc)) from exc
-    for item in items:
+    for item in itertools.chain(first, items):  # one file's text in memory at a time
         if isinstance(item, SourceError):
             problems.append(Problem(str(item.path), item.reason))
             continue
@@ -138,7 +140,8 @@ def read_articles(settings: Settings, today: dt.date | None = None) -> tuple[lis
             )
             continue
         seen[key] = str(item.path)
-        articles.append(_Article(key, item, meta))
+        # the raw text is not needed again (meta.body is what is extracted and mapped)
+        articles.append(_Article(key, dataclasses.replace(item, text=""), meta))
     return articles, problems
 
 
@@ -356,6 +359,7 @@ def _build(
         publishers={a.key: a.meta.publisher for a in articles},
         authority=authority,
     )
+    del mentions  # the resolution holds the mentions it links; the rest is garbage now
     extractor_version = extractor.version
     build_iri = minter.build(_build_id(settings, articles, extractor_version))
     software = Agent(minter.agent("kg"), "kg", kg.__version__)
