@@ -64,9 +64,9 @@ class Sampler:
         self._thread.join()
 
 
-def _wrap(sampler: Sampler, owner: Any, attribute: str, name: str) -> None:
-    """Replace owner.attribute by the same callable run inside a stage; a generator
-    function's stage lasts until it is exhausted."""
+def _wrap(sampler: Sampler, owner: Any, attribute: str, name: str) -> Callable[[], None]:
+    """Replace owner.attribute by the same callable run inside a stage; returns what puts
+    the original back."""
     original: Callable[..., Any] = getattr(owner, attribute)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -74,39 +74,46 @@ def _wrap(sampler: Sampler, owner: Any, attribute: str, name: str) -> None:
             return original(*args, **kwargs)
 
     setattr(owner, attribute, wrapped)
+    return lambda: setattr(owner, attribute, original)
 
 
 def profile_build(raw: Path, out: Path, cache: Path | None = None) -> tuple[list[Stage], float, float]:
-    """(stages, seconds, peak MB) of one forced build of raw into out."""
+    """(stages, seconds, peak MB) of one forced build of raw into out (publishing it even
+    with SHACL violations)."""
     import kg.build as kb
-    import kg.dumps as kd
+    from kg.dumps import DumpSorter
     from kg.settings import Settings
-    from kg.store.oxigraph import OxigraphStore
 
     sampler = Sampler()
-    stages = {  # kg.build's names, old and new (those it has are wrapped)
-        "read_articles": "read articles",
-        "_extract": "extract (cached)",
-        "resolve_corpus": "resolve",
-        "nquads_lines": "map to lines",
-        "write_dump_lines": "dumps",
-        "load_store": "store bulk load",
-        "_validate_staging": "validation",
-    }
-    for attribute, name in stages.items():
-        if hasattr(kb, attribute):
-            _wrap(sampler, kb, attribute, name)
-    if hasattr(kd, "DumpSorter"):
-        _wrap(sampler, kd.DumpSorter, "add_quads", "map to sorted runs")
-        _wrap(sampler, kd.DumpSorter, "write", "dumps")
-    if not hasattr(kb, "load_store"):
-        _wrap(sampler, OxigraphStore, "load_file", "store bulk load")
-    began = time.perf_counter()
-    settings = Settings(raw_dir=raw, out_dir=out, **({"cache_dir": cache} if cache else {}))
-    kb.build(settings, allow_invalid=True, force=True)
-    seconds = time.perf_counter() - began
-    sampler.stop()
+    restore = [
+        _wrap(sampler, kb, "read_articles", "read articles"),
+        _wrap(sampler, kb, "_extract", "extract"),
+        _wrap(sampler, kb, "resolve_corpus", "resolve"),
+        _wrap(sampler, DumpSorter, "add_quads", "map to sorted runs"),
+        _wrap(sampler, DumpSorter, "write", "dumps"),
+        _wrap(sampler, kb, "load_store", "store bulk load"),
+        _wrap(sampler, kb, "_validate_staging", "validation"),
+    ]
+    try:
+        began = time.perf_counter()
+        settings = Settings(raw_dir=raw, out_dir=out, **({"cache_dir": cache} if cache else {}))
+        kb.build(settings, allow_invalid=True, force=True)
+        seconds = time.perf_counter() - began
+    finally:
+        sampler.stop()
+        for undo in restore:
+            undo()
     return sampler.stages, seconds, sampler.overall
+
+
+def stage_table(stages: list[Stage]) -> str:
+    rows = [
+        f"| {'stage':<20} | {'s':>7} | {'start MB':>8} | {'end MB':>8} | {'peak MB':>8} |",
+        f"|{'-' * 22}|{'-' * 9}|{'-' * 10}|{'-' * 10}|{'-' * 10}|",
+    ]
+    for s in stages:
+        rows.append(f"| {s.name:<20} | {s.seconds:>7.1f} | {s.start_mb:>8.0f} | {s.end_mb:>8.0f} | {s.peak_mb:>8.0f} |")
+    return "\n".join(rows)
 
 
 def main() -> None:
@@ -117,10 +124,7 @@ def main() -> None:
     args = parser.parse_args()
     stages, seconds, peak = profile_build(args.raw, args.out, args.cache)
     print(f"build of {args.raw}: {seconds:.1f} s, peak RSS {peak:.0f} MB (sampled)")
-    print(f"| {'stage':<20} | {'s':>7} | {'start MB':>8} | {'end MB':>8} | {'peak MB':>8} |")
-    print(f"|{'-' * 22}|{'-' * 9}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
-    for s in stages:
-        print(f"| {s.name:<20} | {s.seconds:>7.1f} | {s.start_mb:>8.0f} | {s.end_mb:>8.0f} | {s.peak_mb:>8.0f} |")
+    print(stage_table(stages))
 
 
 if __name__ == "__main__":

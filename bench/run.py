@@ -100,6 +100,20 @@ def bench_build(raw: Path, n: int) -> tuple[str, Path]:
     ), out
 
 
+def bench_memory(raw: Path, n: int, built: Path | None) -> str:
+    """Each stage of a forced build with its peak RSS (bench.memory), extraction cached by
+    the build stage when it ran."""
+    from bench.memory import profile_build, stage_table
+
+    scratch = Path(tempfile.mkdtemp(prefix="kg-bench-memory-"))
+    cache = built.parent / f".{built.name}.cache" if built is not None else scratch / "cache"
+    try:
+        stages, seconds, peak = profile_build(raw, scratch / "out", cache)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return f"\nbuild memory ({n} articles): {seconds:.1f} s, peak RSS {peak:.0f} MB\n{stage_table(stages)}"
+
+
 def bench_validation(out: Path, n: int) -> str:
     """Article-by-article parallel validation vs one whole-graph pySHACL run (same results)."""
     from kg.validate import load_data, load_ontology, load_shapes, run_validation, validate
@@ -164,7 +178,7 @@ def bench_queries(out: Path, n: int) -> str:
     return _table("SPARQL", rows)
 
 
-STAGES = ("extraction", "build", "validation", "queries")
+STAGES = ("extraction", "build", "memory", "validation", "queries")
 
 
 def main() -> None:
@@ -189,6 +203,8 @@ def main() -> None:
     if "build" in stages or (out is None and stages & {"validation", "queries"}):
         table, out = bench_build(raw, n)
         print(table)
+    if "memory" in stages:
+        print(bench_memory(raw, n, out))
     if out is not None and "validation" in stages:
         print(bench_validation(out, n))
     if out is not None and "queries" in stages:
