@@ -6,9 +6,8 @@ import datetime as dt
 import gzip
 import hashlib
 import itertools
-import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
@@ -18,7 +17,7 @@ from rdflib import Literal, URIRef
 
 from kg.formats import BY_NAME
 from kg.iris import Minter
-from kg.jsonld import _Compactor, _runs
+from kg.jsonld import jsonld_chunks
 from kg.mapping import Triple
 from kg.namespaces import (
     DCAT,
@@ -190,31 +189,6 @@ class _Hashed:
         self.file.flush()
 
 
-class _BoundedCompactor(_Compactor):
-    """kg.jsonld's compactor with a bounded cache: that one keeps every IRI it has seen,
-    80 MB per 1,000 dense articles in the dump. The cache is emptied when full, so the
-    IRIs that recur (predicates, classes, popular entities) are soon back in it."""
-
-    LIMIT = 50_000
-
-    def __call__(self, iri: str) -> str:
-        if len(self.cache) >= self.LIMIT:
-            self.cache.clear()
-        return super().__call__(iri)
-
-
-def _jsonld_chunks(triples: Iterable[ox.Triple], prefixes: Mapping[str, str]) -> Iterator[bytes]:
-    """kg.jsonld.jsonld_chunks(triples, prefixes) for triples grouped by subject, byte for
-    byte (tests/test_dumps_sorting.py checks), with memory bounded by the largest node."""
-    context = json.dumps(dict(sorted(prefixes.items())), ensure_ascii=False)
-    yield f'{{"@context": {context},\n"@graph": [\n'.encode()
-    first = True
-    for node in _runs(triples, _BoundedCompactor(prefixes)):
-        yield (("" if first else ",\n") + json.dumps(node, ensure_ascii=False)).encode()
-        first = False
-    yield b"\n]}\n"
-
-
 def _batched(items: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
     batch: list[ox.Quad] = []
     for item in items:
@@ -294,7 +268,7 @@ class DumpSorter:
                 return triples
 
             def jsonld(sink: _Sink) -> int:
-                for chunk in _jsonld_chunks(ox.parse(path=nt_path, format=ox.RdfFormat.N_TRIPLES), PREFIXES):
+                for chunk in jsonld_chunks(ox.parse(path=nt_path, format=ox.RdfFormat.N_TRIPLES), PREFIXES):
                     sink.write(chunk)
                 return triples
 
