@@ -26,7 +26,7 @@ from kg.extract.authority import AuthorityError, load_authority
 from kg.extract.cache import MentionCache, extractor_fingerprint
 from kg.extract.entities import Mention, SpacyExtractor
 from kg.extract.metadata import ArticleMetadata, MetadataError, extract_metadata
-from kg.extract.resolve import Entity, Resolution, resolve_corpus
+from kg.extract.resolve import Entity, LinkedMentions, Resolution, resolve_corpus
 from kg.extract.salience import salient
 from kg.fileio import exchange, exclusive_lock
 from kg.inputs import inputs_digest, unchanged_build
@@ -209,6 +209,11 @@ def map_graph(
         yield (t, prov_graph)
 
 
+def _mention_count(resolution: Resolution) -> int:
+    linked = resolution.mentions
+    return linked.count() if isinstance(linked, LinkedMentions) else sum(len(v) for v in linked.values())
+
+
 def cache_folder(settings: Settings) -> Path:
     """Where extraction results are kept between builds."""
     if str(settings.cache_dir) not in ("", "."):
@@ -353,13 +358,15 @@ def _build(
         raise BuildError(str(exc)) from exc
     extractor = extractor or SpacyExtractor(settings.spacy_model)
     mentions, reused = _extract(settings, extractor, [a.meta.body for a in articles], progress)
+    by_key = {a.key: found for a, found in zip(articles, mentions, strict=True)}
+    del mentions  # by_key holds them, and lets go of each article's once it is clustered
     resolution = resolve_corpus(
-        {a.key: found for a, found in zip(articles, mentions, strict=True)},
+        by_key,
         authors={a.key: list(a.meta.authors) for a in articles},
         publishers={a.key: a.meta.publisher for a in articles},
         authority=authority,
+        consume=True,
     )
-    del mentions  # the resolution holds the mentions it links; the rest is garbage now
     extractor_version = extractor.version
     build_iri = minter.build(_build_id(settings, articles, extractor_version))
     software = Agent(minter.agent("kg"), "kg", kg.__version__)
@@ -405,7 +412,7 @@ def _build(
             build_iri=str(build_iri),
             articles=len(articles),
             entities=len(resolution.entities),
-            mentions=sum(len(v) for v in resolution.mentions.values()),
+            mentions=_mention_count(resolution),
             quads=quad_count,
             dumps=dumps,
             problems=problems,

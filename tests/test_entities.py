@@ -334,3 +334,39 @@ def test_the_corpus_majority_decides_a_names_kind() -> None:
     assert {m.entity for m in res.mentions["c"]} == {("person", "jane twitter")}
     split = resolve_corpus({"a": [_m("Mercury", 0, "place")], "b": [_m("Mercury", 0, "person")]})
     assert len(split.entities) == 2  # no clear majority: each article keeps the model's guess
+
+
+def test_linked_mentions_are_kept_compactly_and_rebuilt_per_article() -> None:
+    from kg.extract.resolve import LinkedMention, LinkedMentions
+
+    linked = LinkedMentions()
+    a = [
+        LinkedMention(0, 9, "Rand Paul", ("person", "rand paul")),
+        LinkedMention(20, 24, "Paul", ("person", "rand paul")),
+    ]
+    linked.add("a", a)
+    linked.add("b", [])
+    linked.add("c", [LinkedMention(3, 7, "Paul", ("person", "rand paul"))])
+    assert list(linked) == ["a", "b", "c"] and len(linked) == 3
+    assert linked["a"] == a and linked["b"] == [] and linked.get("z", []) == []
+    assert linked.count() == 3
+    linked.add("c", [])  # replaced
+    assert linked.count() == 2
+
+
+def test_resolving_can_consume_the_raw_mentions() -> None:
+    from kg.extract.resolve import LinkedMention
+
+    def corpus() -> dict[str, list[Mention]]:
+        articles = {f"a{i}": [_m("Twitter", 0, "organization"), _m("Rand Paul", 10), _m("Paul", 30)] for i in range(4)}
+        articles["b"] = [_m("Twitter", 0, "person"), _m("Texas", 20, "place")]
+        articles["c"] = [_m("Paul", 0), _m("Moscow", 10, "place")]
+        return articles
+
+    kept = resolve_corpus(corpus())
+    articles = corpus()
+    consumed = resolve_corpus(articles, consume=True)
+    assert articles == {}
+    assert dict(consumed.mentions) == dict(kept.mentions) and consumed.entities == kept.entities
+    assert consumed.mentions["c"][0] == LinkedMention(0, 4, "Paul", ("person", "rand paul"))
+    assert [m.entity for m in consumed.mentions["b"]] == [("organization", "twitter"), ("place", "texas")]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, NamedTuple, TypeVar
 
 from kg.extract.authority import Authority
 from kg.extract.entities import Mention
@@ -73,12 +75,69 @@ class LinkedMention:
     entity: EntityId
 
 
+_T = TypeVar("_T", bound=Hashable)
+
+
+class _Table(Generic[_T]):
+    """Distinct values, each numbered once (texts, entity ids shared by many mentions)."""
+
+    def __init__(self) -> None:
+        self.values: list[_T] = []
+        self._index: dict[_T, int] = {}
+
+    def index(self, value: _T) -> int:
+        found = self._index.get(value)
+        if found is None:
+            found = self._index[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+
+class LinkedMentions(Mapping[str, list[LinkedMention]]):
+    """Each article's linked mentions, kept compactly: per article one array of (start,
+    end, text number, entity number) rows, the texts and entity ids numbered once for the
+    corpus. linked[key] rebuilds that one article's LinkedMentions, in the order added."""
+
+    _ROW = 4
+
+    def __init__(self) -> None:
+        self._rows: dict[str, array[int]] = {}
+        self._texts: _Table[str] = _Table()
+        self._entities: _Table[EntityId] = _Table()
+        self._count = 0
+
+    def add(self, key: str, linked: Iterable[LinkedMention]) -> None:
+        """Keep (or replace) an article's linked mentions."""
+        rows = array("q")
+        for m in linked:
+            rows.extend((m.start, m.end, self._texts.index(m.text), self._entities.index(m.entity)))
+        self._count += len(rows) // self._ROW - len(self._rows.get(key, ())) // self._ROW
+        self._rows[key] = rows
+
+    def __getitem__(self, key: str) -> list[LinkedMention]:
+        rows, texts, entities = self._rows[key], self._texts.values, self._entities.values
+        return [
+            LinkedMention(rows[i], rows[i + 1], texts[rows[i + 2]], entities[rows[i + 3]])
+            for i in range(0, len(rows), self._ROW)
+        ]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def count(self) -> int:
+        """How many linked mentions all the articles have."""
+        return self._count
+
+
 @dataclass
 class Resolution:
     """The outcome of resolving a corpus: entities, and each article's linked mentions."""
 
     entities: dict[EntityId, Entity]
-    mentions: dict[str, list[LinkedMention]]
+    mentions: Mapping[str, list[LinkedMention]]
     dropped: dict[str, list[Mention]]
     redirects: dict[EntityId, EntityId] = field(default_factory=dict)
     authority: Authority | None = None
@@ -212,14 +271,19 @@ def _free(cluster: _Cluster, authority: Authority | None) -> bool:
     return authority is None or authority.find_any(cluster.name) is None
 
 
-def _corpus_kinds(clusters: Sequence[_Cluster], authority: Authority | None) -> dict[str, str]:
+def _vote(votes: dict[str, Counter[str]], cluster: _Cluster, authority: Authority | None) -> bool:
+    """Count a cluster's mentions towards its name's kind across the corpus, if its kind is
+    only the model's guess; returns whether it was (the cluster is free)."""
+    free = _free(cluster, authority)
+    if free:
+        votes[cluster.name.casefold()].update(cluster.kinds)
+    return free
+
+
+def _corpus_kinds(votes: Mapping[str, Counter[str]]) -> dict[str, str]:
     """Case-folded name -> the kind most of the corpus's mentions of it have, where that
     majority is clear ("Twitter" tagged as a person in one article and an organisation in
     five others is an organisation everywhere)."""
-    votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for cluster in clusters:
-        if _free(cluster, authority):
-            votes[cluster.name.casefold()].update(cluster.kinds)
     winners = {}
     for name, kinds in votes.items():
         kind = _majority(kinds)
@@ -229,24 +293,58 @@ def _corpus_kinds(clusters: Sequence[_Cluster], authority: Authority | None) -> 
     return winners
 
 
+class _Group(NamedTuple):
+    """One article's cluster, reduced to what resolving across articles needs (articles
+    whose cluster is the same share one)."""
+
+    name: str  # display name
+    kind: str  # the kind the article gave it
+    free: bool  # that kind is only the model's guess: the corpus may overrule it
+    forms: tuple[str, ...]  # canonical forms
+    texts: tuple[str, ...]  # the written forms of its mentions
+    roles: tuple[str, ...]  # job titles written before its mentions
+    hinted: str | None  # the last schema.org class of its kind its mentions showed
+
+
+def _group(cluster: _Cluster, free: bool) -> _Group:
+    kind = cluster.kind
+    hinted = None
+    for mention in cluster.mentions:
+        if mention.schema_type and KIND_OF_SCHEMA_TYPE[mention.schema_type] == kind:
+            hinted = mention.schema_type
+    return _Group(
+        name=cluster.name,
+        kind=kind,
+        free=free,
+        forms=tuple(sorted(cluster.forms)),
+        texts=tuple(sorted({m.text for m in cluster.mentions})),
+        roles=tuple(sorted({m.role for m in cluster.mentions if m.role})),
+        hinted=hinted,
+    )
+
+
 def resolve_corpus(
     articles: Mapping[str, Sequence[Mention]],
     authors: Mapping[str, Sequence[str]] | None = None,
     publishers: Mapping[str, str | None] | None = None,
     authority: Authority | None = None,
     gazetteer: bool = True,
+    *,
+    consume: bool = False,
 ) -> Resolution:
     """Resolve every article, then merge the same entity across articles into one id.
 
     authors and publishers (by article key) become Person and NewsMediaOrganization
-    entities sharing ids with the mentions that name them.
+    entities sharing ids with the mentions that name them. With consume, articles (then a
+    mutable mapping) is emptied as it is read, so that each article's raw mentions can be
+    freed as soon as they are clustered.
     """
+    if consume and not isinstance(articles, MutableMapping):
+        raise TypeError("consume=True needs a mutable mapping of articles")
     entities: dict[EntityId, Entity] = {}
-    per_article: dict[str, list[tuple[Mention, EntityId]]] = {}
     dropped: dict[str, list[Mention]] = {}
 
-    def entity_for(kind: str, forms: Counter[str]) -> EntityId:
-        name = _display(forms)
+    def entity_for(kind: str, name: str, forms: Iterable[str]) -> EntityId:
         entry = authority.find(kind, name) if authority is not None else None
         if entry is not None:
             name = entry.name
@@ -255,29 +353,54 @@ def resolve_corpus(
         entity.aliases.update(f for f in forms if f != entity.name)
         return eid
 
-    resolved = {key: resolve_article(articles[key], authority) for key in sorted(articles)}
-    corpus_kind = _corpus_kinds([c for clusters, _ in resolved.values() for c in clusters], authority)
-    for key, (clusters, ambiguous) in resolved.items():
-        dropped[key] = ambiguous
-        linked = []
-        for cluster in clusters:
-            kind = corpus_kind.get(cluster.name.casefold(), cluster.kind) if _free(cluster, authority) else cluster.kind
-            eid = entity_for(kind, cluster.forms)
+    # each article's clusters, as numbered groups, and its mentions as (start, end, text
+    # number, cluster position) rows; the raw mentions are not kept
+    groups: _Table[_Group] = _Table()
+    texts: _Table[str] = _Table()
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    clustered: dict[str, tuple[array[int], array[int]]] = {}
+    for key in sorted(articles):
+        raw = articles.pop(key) if isinstance(articles, MutableMapping) and consume else articles[key]
+        clusters, dropped[key] = resolve_article(raw, authority)
+        del raw
+        ids, rows = array("q"), array("q")
+        for position, cluster in enumerate(clusters):
+            ids.append(groups.index(_group(cluster, _vote(votes, cluster, authority))))
             for mention in cluster.mentions:
-                linked.append((mention, eid))
-                if mention.text != entities[eid].name:
-                    entities[eid].aliases.add(mention.text)
-                if mention.role and kind == "person":
-                    entities[eid].job_titles.add(mention.role)
-                if mention.schema_type and KIND_OF_SCHEMA_TYPE[mention.schema_type] == kind:
-                    entities[eid].hinted_type = mention.schema_type
-        per_article[key] = linked
+                rows.extend((mention.start, mention.end, texts.index(mention.text), position))
+        clustered[key] = (ids, rows)
+    corpus_kind = _corpus_kinds(votes)
+
+    # the entities, in the order of the articles and their clusters; each row's cluster
+    # position becomes its entity's number
+    eids: _Table[EntityId] = _Table()
+    per_article: dict[str, array[int]] = {}
+    for key in list(clustered):
+        ids, rows = clustered.pop(key)
+        local = []
+        for number in ids:
+            group = groups.values[number]
+            kind = corpus_kind.get(group.name.casefold(), group.kind) if group.free else group.kind
+            eid = entity_for(kind, group.name, group.forms)
+            entity = entities[eid]
+            entity.aliases.update(text for text in group.texts if text != entity.name)
+            if kind == "person":
+                entity.job_titles.update(group.roles)
+            if group.hinted:
+                entity.hinted_type = group.hinted
+            local.append(eids.index(eid))
+        for i in range(3, len(rows), 4):
+            rows[i] = local[rows[i]]
+        per_article[key] = rows
+    del groups
     for names in (authors or {}).values():
         for name in names:
-            entity_for("person", Counter({normalise_name(name): 1}))
+            form = normalise_name(name)
+            entity_for("person", form, (form,))
     for publisher in (publishers or {}).values():
         if publisher:
-            eid = entity_for("organization", Counter({normalise_name(publisher): 1}))
+            form = normalise_name(publisher)
+            eid = entity_for("organization", form, (form,))
             entities[eid].roles.add("news")
 
     # across articles: a one-word person joins the only full person name ending in it
@@ -296,18 +419,26 @@ def resolve_corpus(
                 del entities[eid]
     for entity in entities.values():
         entity.aliases.discard(entity.name)
-    _describe(entities, per_article, redirect, authority, gazetteer)
+    in_articles = ({eids.values[rows[i]] for i in range(3, len(rows), 4)} for rows in per_article.values())
+    _describe(entities, in_articles, redirect, authority, gazetteer)
 
-    mentions = {
-        key: sorted(LinkedMention(m.start, m.end, m.text, redirect.get(eid, eid)) for m, eid in linked)
-        for key, linked in per_article.items()
-    }
+    mentions = LinkedMentions()
+    final = [redirect.get(eid, eid) for eid in eids.values]
+    for key in list(per_article):
+        rows = per_article.pop(key)
+        mentions.add(
+            key,
+            sorted(
+                LinkedMention(rows[i], rows[i + 1], texts.values[rows[i + 2]], final[rows[i + 3]])
+                for i in range(0, len(rows), 4)
+            ),
+        )
     return Resolution(entities=entities, mentions=mentions, dropped=dropped, redirects=redirect, authority=authority)
 
 
 def _describe(
     entities: dict[EntityId, Entity],
-    per_article: Mapping[str, Sequence[tuple[Mention, EntityId]]],
+    in_articles: Iterable[set[EntityId]],
     redirect: Mapping[EntityId, EntityId],
     authority: Authority | None,
     gazetteer: bool,
@@ -317,8 +448,8 @@ def _describe(
     else the class the name's head word implies ("Volgograd Arena": StadiumOrArena)."""
     context: dict[EntityId, set[str]] = defaultdict(set)
     if gazetteer:
-        for linked in per_article.values():
-            ids = {redirect.get(eid, eid) for _, eid in linked}
+        for found in in_articles:  # each article's entity ids
+            ids = {redirect.get(eid, eid) for eid in found}
             places = [entities[eid].name for eid in ids if eid in entities and entities[eid].kind == "place"]
             countries = country_codes(places)
             for eid in ids:
