@@ -40,7 +40,7 @@ from kg.namespaces import PREFIXES
 from kg.progress import ProgressCallback
 from kg.settings import Settings
 from kg.sources import RawSource, SourceError, iter_sources
-from kg.store.oxigraph import STORE_DIR
+from kg.store.oxigraph import STORE_DIR, OxigraphStore
 from kg.terms import quads_to_ox
 
 MANIFEST_FILE = "build.json"
@@ -432,23 +432,13 @@ def _build(
     return result
 
 
-#: Quads handed to the embedded store's bulk loader at a time. Oxigraph's loader gathers up
-#: to a million quads per core before it writes them (about 1.5 GB on 2 cores, whatever the
-#: size of the file), so the build gives it smaller pieces: about 150 MB at 100,000.
-STORE_LOAD_QUADS = 100_000
-
-
 def load_store(path: Path, trig: Path, extra: Iterable[ox.Quad] = ()) -> None:
-    """Make the embedded Oxigraph store at path from the TriG dump (and extra quads), read
-    and bulk-loaded STORE_LOAD_QUADS at a time, then compacted once."""
-    store = ox.Store(str(path))
-    store.bulk_extend(extra)
-    quads = ox.parse(path=str(trig), format=ox.RdfFormat.TRIG)
-    while chunk := list(itertools.islice(quads, STORE_LOAD_QUADS)):
-        store.bulk_extend(chunk)
-    store.flush()
-    store.optimize()
-    del store
+    """Make the embedded Oxigraph store at path from the TriG dump (and extra quads),
+    bulk-loaded a chunk at a time (OxigraphStore.LOAD_CHUNK), then compacted once."""
+    store = OxigraphStore(path, read_only=False)
+    store.load(extra, optimize=False)
+    store.load_file(trig)
+    store.close()
 
 
 def _load_remote(settings: Settings, quads: Iterable[ox.Quad], minter: Minter) -> list[str]:

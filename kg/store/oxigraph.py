@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,16 +26,22 @@ class OxigraphStore:
         else:
             self._store = ox.Store(str(path))
 
-    def load(self, quads: Iterable[ox.Quad]) -> None:
-        self._store.bulk_extend(quads)
+    #: Quads handed to Oxigraph's bulk loader at once: given a whole file it gathers about
+    #: a million quads per core before writing (1.5 GB for a 2.3 M-quad build).
+    LOAD_CHUNK = 100_000
+
+    def load(self, quads: Iterable[ox.Quad], *, optimize: bool = True) -> None:
+        """Bulk-load quads, LOAD_CHUNK at a time; then compact the store (optimize)."""
+        quads = iter(quads)
+        while chunk := list(itertools.islice(quads, self.LOAD_CHUNK)):
+            self._store.bulk_extend(chunk)
         self._store.flush()
-        self._store.optimize()
+        if optimize:
+            self._store.optimize()
 
     def load_file(self, path: Path) -> None:
         """Bulk-load an RDF file (format from its extension) without holding it in memory."""
-        self._store.bulk_load(path=str(path))
-        self._store.flush()
-        self._store.optimize()
+        self.load(ox.parse(path=str(path), format=ox.RdfFormat.from_extension(path.suffix.lstrip("."))))
 
     def query(
         self,
