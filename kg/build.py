@@ -26,7 +26,7 @@ from kg.extract.authority import AuthorityError, load_authority
 from kg.extract.cache import MentionCache, extractor_fingerprint
 from kg.extract.entities import Mention, SpacyExtractor
 from kg.extract.metadata import ArticleMetadata, MetadataError, extract_metadata
-from kg.extract.resolve import Entity, LinkedMentions, Resolution, resolve_corpus
+from kg.extract.resolve import Entity, Resolution, resolve_corpus
 from kg.extract.salience import salient
 from kg.fileio import exchange, exclusive_lock
 from kg.inputs import inputs_digest, unchanged_build
@@ -207,11 +207,6 @@ def map_graph(
     used = [minter.source(a.source.name) for a in articles]
     for t in build_triples(build, started=started, ended=ended, used=used, software=software, extractor=extractor):
         yield (t, prov_graph)
-
-
-def _mention_count(resolution: Resolution) -> int:
-    linked = resolution.mentions
-    return linked.count() if isinstance(linked, LinkedMentions) else sum(len(v) for v in linked.values())
 
 
 def cache_folder(settings: Settings) -> Path:
@@ -412,7 +407,7 @@ def _build(
             build_iri=str(build_iri),
             articles=len(articles),
             entities=len(resolution.entities),
-            mentions=_mention_count(resolution),
+            mentions=resolution.mentions.count(),
             quads=quad_count,
             dumps=dumps,
             problems=problems,

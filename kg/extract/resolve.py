@@ -137,7 +137,7 @@ class Resolution:
     """The outcome of resolving a corpus: entities, and each article's linked mentions."""
 
     entities: dict[EntityId, Entity]
-    mentions: Mapping[str, list[LinkedMention]]
+    mentions: LinkedMentions
     dropped: dict[str, list[Mention]]
     redirects: dict[EntityId, EntityId] = field(default_factory=dict)
     authority: Authority | None = None
