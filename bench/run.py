@@ -50,10 +50,12 @@ def bench_extraction(raw: Path, n: int) -> str:
     from kg.extract.entities import SpacyExtractor
     from kg.extract.resolve import resolve_corpus
     from kg.settings import Settings
+    from kg.spill import TextSpill
 
     settings = Settings(raw_dir=raw)
-    articles, _ = read_articles(settings)
-    bodies = [a.meta.body for a in articles]
+    with TextSpill() as spill:
+        articles, _ = read_articles(settings, spill)
+        bodies = spill[:]
     extractor = SpacyExtractor()
     nlp = extractor.nlp
     list(nlp.pipe(bodies[:5]))  # warm up

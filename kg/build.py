@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from kg.namespaces import PREFIXES
 from kg.progress import ProgressCallback
 from kg.settings import Settings
 from kg.sources import RawSource, SourceError, iter_sources
+from kg.spill import Picked, TextSpill
 from kg.store.oxigraph import STORE_DIR, OxigraphStore
 from kg.terms import quads_to_ox
 
@@ -89,9 +90,16 @@ class InvalidBuildError(BuildError):
 
 @dataclass(frozen=True)
 class _Article:
+    """One article of the build; its body is kept on disk (bodies[body]), not in meta."""
+
     key: str
     source: RawSource
-    meta: ArticleMetadata
+    meta: ArticleMetadata  # with an empty body
+    body: int  # position in the build's TextSpill of bodies
+
+    def full_meta(self, bodies: Sequence[str]) -> ArticleMetadata:
+        """The metadata with the body read back."""
+        return dataclasses.replace(self.meta, body=bodies[self.body])
 
 
 def build_times() -> Callable[[], dt.datetime]:
@@ -110,9 +118,12 @@ def build_times() -> Callable[[], dt.datetime]:
 FUTURE_DATE_GRACE = dt.timedelta(days=1)
 
 
-def read_articles(settings: Settings, today: dt.date | None = None) -> tuple[list[_Article], list[Problem]]:
-    """Every readable article of raw/, and a Problem for each file that is not one
-    (including a page dated after today, the build date, by more than a day)."""
+def read_articles(
+    settings: Settings, bodies: TextSpill, today: dt.date | None = None
+) -> tuple[list[_Article], list[Problem]]:
+    """Every readable article of raw/ (its body appended to bodies), and a Problem for each
+    file that is not one (including a page dated after today, the build date, by more
+    than a day)."""
     articles: list[_Article] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
@@ -140,14 +151,16 @@ def read_articles(settings: Settings, today: dt.date | None = None) -> tuple[lis
             )
             continue
         seen[key] = str(item.path)
-        # the raw text is not needed again (meta.body is what is extracted and mapped)
-        articles.append(_Article(key, dataclasses.replace(item, text=""), meta))
+        # the raw text is not needed again; the body (what is extracted and mapped) waits on disk
+        body = bodies.append(meta.body)
+        articles.append(_Article(key, dataclasses.replace(item, text=""), dataclasses.replace(meta, body=""), body))
     return articles, problems
 
 
 def map_graph(
     minter: Minter,
     articles: list[_Article],
+    bodies: Sequence[str],
     resolution: Resolution,
     *,
     build: URIRef,
@@ -168,17 +181,18 @@ def map_graph(
         return _iri(resolution.entity(eid))
 
     for article in articles:
+        meta = article.full_meta(bodies)
         graph = minter.article_graph(article.key)
         source = minter.source(article.source.name)
         linked = resolution.mentions.get(article.key, [])
         mentioned = sorted({iri_of(m.entity) for m in linked})
-        about = [iri_of(eid) for eid in salient(linked, article.meta.headline, lambda e: resolution.entity(e).names())]
-        authors = [_iri(resolution.find("person", name)) for name in article.meta.authors]
-        publisher = _iri(resolution.find("organization", article.meta.publisher)) if article.meta.publisher else None
+        about = [iri_of(eid) for eid in salient(linked, meta.headline, lambda e: resolution.entity(e).names())]
+        authors = [_iri(resolution.find("person", name)) for name in meta.authors]
+        publisher = _iri(resolution.find("organization", meta.publisher)) if meta.publisher else None
         triples = article_triples(
             minter,
             article.key,
-            article.meta,
+            meta,
             source=source,
             build=build,
             language=language,
@@ -192,7 +206,7 @@ def map_graph(
             triples += mention_triples(
                 minter,
                 article.key,
-                article.meta.body,
+                meta.body,
                 m.start,
                 m.end,
                 iri_of(m.entity),
@@ -217,25 +231,65 @@ def cache_folder(settings: Settings) -> Path:
     return out_dir.with_name(f".{out_dir.name}.cache")
 
 
+class _CachedMentions(MutableMapping[str, list[Mention]]):
+    """Each article's raw mentions, read from the extraction cache only when asked for, so
+    that the corpus's mentions are never all in memory; an entry found damaged is
+    extracted again here."""
+
+    def __init__(
+        self, cache: MentionCache, extractor: SpacyExtractor, bodies: Sequence[str], at: dict[str, int]
+    ) -> None:
+        self._cache = cache
+        self._extractor = extractor
+        self._bodies = bodies
+        self._at = at  # article key -> position of its body
+        self.extracted = 0  # entries found damaged and extracted again
+
+    def __getitem__(self, key: str) -> list[Mention]:
+        body = self._bodies[self._at[key]]
+        found = self._cache.get(body)
+        if found is None:
+            found = self._extractor.extract_many([body], jobs=1)[0]
+            self._cache.put(body, found)
+            self.extracted += 1
+        return found
+
+    def __setitem__(self, key: str, value: list[Mention]) -> None:
+        raise TypeError("mentions are added by extraction, not by assignment")
+
+    def __delitem__(self, key: str) -> None:
+        del self._at[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
 def _extract(
-    settings: Settings, extractor: SpacyExtractor, bodies: list[str], progress: ProgressCallback | None
-) -> tuple[list[list[Mention]], int]:
-    """Mentions of each body: from the cache when the body and extractor are unchanged,
-    else by running the extractor on the settings' executor (then cached). Returns
-    (mentions, how many reused)."""
+    settings: Settings,
+    extractor: SpacyExtractor,
+    articles: list[_Article],
+    bodies: Sequence[str],
+    progress: ProgressCallback | None,
+) -> tuple[_CachedMentions, int]:
+    """Extract the mentions of every body the cache does not hold (a body and extractor
+    unchanged since a build are not extracted again), on the settings' executor, each
+    cached as it comes. Returns (the mentions of each article by key, read from the cache
+    when asked for; how many articles were found in the cache)."""
     cache = MentionCache(cache_folder(settings), extractor_fingerprint(extractor.model, extractor.version))
-    found = [cache.get(body) for body in bodies]
-    todo = [i for i, hit in enumerate(found) if hit is None]
+    todo = [a.body for a in articles if not cache.has(bodies[a.body])]
     if todo:
         try:
             with executor_for(settings) as executor:
-                fresh_mentions = extractor.extract_many([bodies[i] for i in todo], progress=progress, executor=executor)
+                fresh = extractor.iter_extract(Picked(bodies, todo), progress=progress, executor=executor)
+                for position, mentions in zip(todo, fresh, strict=True):
+                    cache.put(bodies[position], mentions)
         except ExecutorError as exc:
             raise BuildError(f"extraction failed: {exc}; {settings.out_dir} left unchanged") from exc
-        for i, fresh in zip(todo, fresh_mentions, strict=True):
-            found[i] = fresh
-            cache.put(bodies[i], fresh)
-    return [m or [] for m in found], len(bodies) - len(todo)
+    at = {a.key: a.body for a in articles}
+    return _CachedMentions(cache, extractor, bodies, at), len(articles) - len(todo)
 
 
 def _build_id(settings: Settings, articles: list[_Article], extractor_version: str) -> str:
@@ -339,10 +393,34 @@ def _build(
     progress: ProgressCallback | None = None,
     inputs: str = "",
 ) -> BuildResult:
+    settings.out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
+    # the article bodies wait in a temporary file beside out/ until they are mapped
+    with TextSpill(settings.out_dir.absolute().parent) as bodies:
+        return _build_from(
+            settings,
+            extractor,
+            bodies,
+            validate=validate,
+            allow_invalid=allow_invalid,
+            progress=progress,
+            inputs=inputs,
+        )
+
+
+def _build_from(
+    settings: Settings,
+    extractor: SpacyExtractor | None,
+    bodies: TextSpill,
+    *,
+    validate: bool,
+    allow_invalid: bool,
+    progress: ProgressCallback | None,
+    inputs: str,
+) -> BuildResult:
     clock = build_times()
     started = clock()
     minter = Minter(settings.base_iri)
-    articles, problems = read_articles(settings, today=started.date())
+    articles, problems = read_articles(settings, bodies, today=started.date())
     if not articles:
         detail = "; ".join(str(p) for p in problems) or f"no .txt files in {settings.raw_dir}"
         raise BuildError(f"no article could be built, {settings.out_dir} left unchanged ({detail})")
@@ -352,16 +430,15 @@ def _build(
     except AuthorityError as exc:
         raise BuildError(str(exc)) from exc
     extractor = extractor or SpacyExtractor(settings.spacy_model)
-    mentions, reused = _extract(settings, extractor, [a.meta.body for a in articles], progress)
-    by_key = {a.key: found for a, found in zip(articles, mentions, strict=True)}
-    del mentions  # by_key holds them, and lets go of each article's once it is clustered
+    mentions, cached = _extract(settings, extractor, articles, bodies, progress)
     resolution = resolve_corpus(
-        by_key,
+        mentions,  # read from the cache and let go of article by article
         authors={a.key: list(a.meta.authors) for a in articles},
         publishers={a.key: a.meta.publisher for a in articles},
         authority=authority,
         consume=True,
     )
+    reused = cached - mentions.extracted
     extractor_version = extractor.version
     build_iri = minter.build(_build_id(settings, articles, extractor_version))
     software = Agent(minter.agent("kg"), "kg", kg.__version__)
@@ -370,6 +447,7 @@ def _build(
     mapped = map_graph(
         minter,
         articles,
+        bodies,
         resolution,
         build=build_iri,
         software=software,
@@ -380,7 +458,6 @@ def _build(
     )
 
     out_dir = settings.out_dir
-    out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.absolute().parent))
     try:
         # the mapped quads go to sorted run files in staging as they are made, article by

@@ -42,6 +42,10 @@ class MentionCache:
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
         return self.folder / digest[:2] / f"{digest}.json"
 
+    def has(self, body: str) -> bool:
+        """Whether an entry for body exists (get may still find it damaged)."""
+        return self._path(body).is_file()
+
     def get(self, body: str) -> list[Mention] | None:
         """The cached mentions of body, or None (missing or unreadable: extract again)."""
         try:

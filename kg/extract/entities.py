@@ -558,18 +558,29 @@ class SpacyExtractor:
         progress: ProgressCallback | None = None,
         executor: Executor | None = None,
     ) -> list[list[Mention]]:
-        """Mentions for each body, in order; progress(done, total) as batches finish.
-        Batches of bodies run on executor, by default jobs local processes (0: all cores);
-        fewer than PARALLEL_FROM bodies run in this process unless the executor is remote."""
+        """Mentions for each body, in order (iter_extract, collected)."""
+        return list(self.iter_extract(bodies, jobs, progress, executor))
+
+    def iter_extract(
+        self,
+        bodies: Sequence[str],
+        jobs: int = 0,
+        progress: ProgressCallback | None = None,
+        executor: Executor | None = None,
+    ) -> Iterator[list[Mention]]:
+        """Mentions for each body, yielded in order as batches finish (bodies are read a
+        batch at a time, so they may live on disk); progress(done, total) after each batch.
+        Batches run on executor, by default jobs local processes (0: all cores); fewer than
+        PARALLEL_FROM bodies run in this process unless the executor is remote."""
         small = len(bodies) < self.PARALLEL_FROM
         if executor is None or (small and not executor.remote):
             executor = LocalExecutor(1 if small else jobs)
-        batches = [list(bodies[i:j]) for i, j in _guided(len(bodies), executor.workers, self.MAX_BATCH)]
-        out: list[list[Mention]] = []
+        batches = (list(bodies[i:j]) for i, j in _guided(len(bodies), executor.workers, self.MAX_BATCH))
+        done = 0
         for worker_version, found in executor.map(extract_batch, batches, self.model):
             if worker_version != self.version:
                 raise ExecutorError(f"a worker has {worker_version}, this process {self.version}: install the same")
-            out += found
+            yield from found
+            done += len(found)
             if progress is not None:
-                progress(len(out), len(bodies))
-        return out
+                progress(done, len(bodies))

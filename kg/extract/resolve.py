@@ -108,7 +108,7 @@ class LinkedMentions(Mapping[str, list[LinkedMention]]):
 
     def add(self, key: str, linked: Iterable[LinkedMention]) -> None:
         """Keep (or replace) an article's linked mentions."""
-        rows = array("q")
+        rows = array("i")
         for m in linked:
             rows.extend((m.start, m.end, self._texts.index(m.text), self._entities.index(m.entity)))
         self._count += len(rows) // self._ROW - len(self._rows.get(key, ())) // self._ROW
@@ -363,7 +363,7 @@ def resolve_corpus(
         raw = articles.pop(key) if isinstance(articles, MutableMapping) and consume else articles[key]
         clusters, dropped[key] = resolve_article(raw, authority)
         del raw
-        ids, rows = array("q"), array("q")
+        ids, rows = array("i"), array("i")
         for position, cluster in enumerate(clusters):
             ids.append(groups.index(_group(cluster, _vote(votes, cluster, authority))))
             for mention in cluster.mentions:
