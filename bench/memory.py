@@ -89,7 +89,7 @@ def profile_build(raw: Path, out: Path, cache: Path | None = None) -> tuple[list
         _wrap(sampler, kb, "read_articles", "read articles"),
         _wrap(sampler, kb, "_extract", "extract"),
         _wrap(sampler, kb, "resolve_corpus", "resolve"),
-        _wrap(sampler, DumpSorter, "add_quads", "map to sorted runs"),
+        _wrap(sampler, kb, "sort_mapped", "map to sorted runs"),
         _wrap(sampler, DumpSorter, "write", "dumps"),
         _wrap(sampler, kb, "load_store", "store bulk load"),
         _wrap(sampler, kb, "_validate_staging", "validation"),

@@ -32,7 +32,7 @@ from kg.fileio import exchange, exclusive_lock
 from kg.inputs import inputs_digest, unchanged_build
 from kg.iris import Minter, key_for_file
 from kg.mapping import Triple
-from kg.mapping.annotation import mention_triples
+from kg.mapping.annotation import mention_nquads
 from kg.mapping.article import article_triples
 from kg.mapping.entity import entity_triples
 from kg.mapping.provenance import Agent, build_triples, source_triples
@@ -169,9 +169,10 @@ def map_graph(
     started: dt.datetime,
     ended: dt.datetime,
     language: str,
-) -> Iterator[tuple[Triple, URIRef]]:
-    """All triples of the build, each with the named graph it belongs to, article by
-    article (so the caller can turn them into store terms without holding them all)."""
+) -> Iterator[tuple[list[tuple[Triple, URIRef]], str]]:
+    """All statements of the build, article by article (so the caller never holds them
+    all): each article's triples with the named graph they belong to, and its mention
+    annotations as N-Quads text; then the entities' and the build's triples."""
     entity_iris = minter.entity_iris((e.kind, e.name) for e in resolution.entities.values())
 
     def _iri(entity: Entity) -> URIRef:
@@ -202,25 +203,46 @@ def map_graph(
             about=about,
         )
         triples += source_triples(source, article.source)
-        for m in linked:
-            triples += mention_triples(
-                minter,
-                article.key,
-                meta.body,
-                m.start,
-                m.end,
-                iri_of(m.entity),
-                build=build,
-                extractor=extractor.iri,
-            )
-        yield from ((t, graph) for t in triples)
+        annotations = mention_nquads(
+            minter,
+            article.key,
+            meta.body,
+            ((m.start, m.end, iri_of(m.entity)) for m in linked),
+            build=build,
+            extractor=extractor.iri,
+        )
+        yield [(t, graph) for t in triples], annotations
     entity_graph = minter.entity_graph()
     for entity in resolution.entities.values():
-        yield from ((t, entity_graph) for t in entity_triples(_iri(entity), entity, build=build))
+        yield [(t, entity_graph) for t in entity_triples(_iri(entity), entity, build=build)], ""
     prov_graph = minter.provenance_graph()
     used = [minter.source(a.source.name) for a in articles]
-    for t in build_triples(build, started=started, ended=ended, used=used, software=software, extractor=extractor):
-        yield (t, prov_graph)
+    provenance = build_triples(build, started=started, ended=ended, used=used, software=software, extractor=extractor)
+    yield [(t, prov_graph) for t in provenance], ""
+
+
+def sort_mapped(sorter: DumpSorter, mapped: Iterable[tuple[list[tuple[Triple, URIRef]], str]]) -> None:
+    """Hand the mapped statements to the sorter, a batch of articles at a time."""
+    quads: list[tuple[Triple, URIRef]] = []
+    text: list[str] = []
+    statements = 0
+    for article_quads, nquads in mapped:
+        quads += article_quads
+        text.append(nquads)
+        statements += len(article_quads) + nquads.count("\n")
+        if statements >= SORT_BATCH:
+            _sort_batch(sorter, quads, text)
+            quads, text, statements = [], [], 0
+    _sort_batch(sorter, quads, text)
+
+
+#: Statements mapped before they go to the sorter (bounds the memory of mapping).
+SORT_BATCH = 50_000
+
+
+def _sort_batch(sorter: DumpSorter, quads: list[tuple[Triple, URIRef]], text: list[str]) -> None:
+    sorter.add_quads(quads_to_ox((s, p, o, g) for (s, p, o), g in quads))
+    sorter.add_lines("".join(text).encode("utf-8").splitlines())
 
 
 def cache_folder(settings: Settings) -> Path:
@@ -463,7 +485,7 @@ def _build_from(
         # the mapped quads go to sorted run files in staging as they are made, article by
         # article; from here on they are read back from kg.trig, as the dump a user gets
         sorter = DumpSorter(staging)
-        sorter.add_quads(quads_to_ox((s, p, o, g) for (s, p, o), g in mapped))
+        sort_mapped(sorter, mapped)
         quad_count = sorter.quads
         dumps, stats = sorter.write(staging)
         void = void_triples(minter, stats, dumps, modified=ended, license_iri=settings.license)

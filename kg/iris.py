@@ -67,11 +67,21 @@ class Minter:
         return self._iri(f"article/{key}/image/{index}")
 
     def mention(self, key: str, start: int, end: int) -> URIRef:
-        return self._iri(f"article/{key}/mention/{start}-{end}")
+        return self._iri(self._mention_path(key, start, end))
 
     def mention_part(self, key: str, start: int, end: int, part: str) -> URIRef:
         """Target and selectors of a mention: part is 'target', 'position' or 'quote'."""
-        return self._iri(f"article/{key}/mention/{start}-{end}/{part}")
+        return self._iri(f"{self._mention_path(key, start, end)}/{part}")
+
+    def mention_iris(self, key: str, start: int, end: int) -> tuple[str, str, str, str]:
+        """The IRIs of a mention and of its target, position and quote, as plain strings
+        (for the mapping's fast path, which writes N-Quads text itself)."""
+        mention = self.base + self._mention_path(key, start, end)
+        return mention, f"{mention}/target", f"{mention}/position", f"{mention}/quote"
+
+    @staticmethod
+    def _mention_path(key: str, start: int, end: int) -> str:
+        return f"article/{key}/mention/{start}-{end}"
 
     def source(self, file_name: str) -> URIRef:
         return self._iri(f"source/{key_for_file(file_name)}")

@@ -1,4 +1,5 @@
-"""Conversion between rdflib terms (mapping, validation) and pyoxigraph terms (store, dumps)."""
+"""Conversion between rdflib terms (mapping, validation) and pyoxigraph terms (store, dumps),
+and literals written as N-Triples text the way pyoxigraph writes them."""
 
 from __future__ import annotations
 
@@ -18,6 +19,26 @@ def datetime_literal(value: dt.datetime) -> Literal:
     rdflib would rewrite "Z" as "+00:00", so the dumps and the store would differ."""
     text = value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Literal(text, datatype=_XSD_DATETIME, normalize=False)
+
+
+#: How pyoxigraph's N-Triples writer escapes a literal's characters (checked against it for
+#: every code point in tests/test_terms.py): these named escapes, \uXXXX for the other C0
+#: controls, DEL and the noncharacters U+FFFE and U+FFFF; everything else as it is.
+_NT_ESCAPES = {
+    **{c: f"\\u{c:04X}" for c in (*range(0x20), 0x7F, 0xFFFE, 0xFFFF)},
+    0x08: "\\b",
+    0x09: "\\t",
+    0x0A: "\\n",
+    0x0C: "\\f",
+    0x0D: "\\r",
+    0x22: '\\"',
+    0x5C: "\\\\",
+}
+
+
+def nt_string(text: str) -> str:
+    """A plain (xsd:string) literal in N-Triples, byte for byte as pyoxigraph writes it."""
+    return '"' + text.translate(_NT_ESCAPES) + '"'
 
 
 def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:

@@ -1,0 +1,55 @@
+"""N-Triples text written by kg itself (the mention fast path) must be what pyoxigraph writes."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import rdflib
+
+from kg.iris import Minter
+from kg.mapping.annotation import mention_nquads
+from kg.terms import nt_string
+
+SUBJECT, PREDICATE = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
+
+
+def test_nt_string_matches_pyoxigraph_for_every_code_point() -> None:
+    points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for i in range(0, len(points), 50_000):
+        chunk = points[i : i + 50_000]
+        texts = [f"a{chr(c)}b" for c in chunk]
+        written = ox.serialize(
+            [ox.Triple(SUBJECT, PREDICATE, ox.Literal(t)) for t in texts], format=ox.RdfFormat.N_TRIPLES
+        )
+        ours = "".join(f"<http://example.org/s> <http://example.org/p> {nt_string(t)} .\n" for t in texts)
+        assert ours.encode("utf-8") == written, f"code points from U+{chunk[0]:04X}"
+
+
+def test_mention_nquads_is_canonical_and_parses_as_the_annotation_model() -> None:
+    minter = Minter("http://example.org/")
+    body = 'He said "Zürich\\n" —\tthen\r\nleft.'
+    text = mention_nquads(
+        minter,
+        "a-1",
+        body,
+        [(9, 15, "http://example.org/place/zurich")],
+        build="http://example.org/build/1",
+        extractor="http://example.org/agent/spacy",
+    )
+    quads = list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
+    assert len(quads) == 17
+    # written exactly as pyoxigraph writes the same quads, in any order
+    canonical = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    assert sorted(text.encode("utf-8").splitlines()) == sorted(canonical.splitlines())
+    # and read by rdflib (another parser) as the Web Annotation of the mention
+    ds = rdflib.Dataset()
+    ds.parse(data=text, format="nquads")
+    graph = ds.graph(rdflib.URIRef("http://example.org/graph/article/a-1"))
+    oa = rdflib.Namespace("http://www.w3.org/ns/oa#")
+    quote = rdflib.URIRef("http://example.org/article/a-1/mention/9-15/quote")
+    assert str(graph.value(quote, oa.exact)) == "Zürich"
+    assert str(graph.value(quote, oa.prefix)) == body[:9]
+    assert str(graph.value(quote, oa.suffix)) == body[15:]
+    position = rdflib.URIRef("http://example.org/article/a-1/mention/9-15/position")
+    assert graph.value(position, oa.start) == rdflib.Literal(9)
+    annotation = rdflib.URIRef("http://example.org/article/a-1/mention/9-15")
+    assert graph.value(annotation, oa.hasBody) == rdflib.URIRef("http://example.org/place/zurich")
