@@ -4,7 +4,6 @@ object per subject, compact IRIs. No remote context is ever referenced."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -62,21 +61,11 @@ def _id(term: object) -> str:
 
 
 def _nodes(triples: Iterable[ox.Triple], compact: _Compactor) -> list[dict[str, Any]]:
-    nodes: dict[str, dict[str, Any]] = {}
-    values: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    """Node objects of triples in any order: one per subject, in the order first seen."""
+    by_subject: dict[object, list[ox.Triple]] = {}
     for triple in triples:
-        subject = _id(triple.subject)
-        node = nodes.get(subject)
-        if node is None:
-            node = nodes[subject] = {"@id": compact(subject)}
-        if triple.predicate.value == _RDF_TYPE and isinstance(triple.object, ox.NamedNode):
-            node.setdefault("@type", []).append(compact(triple.object.value))
-            continue
-        values[subject][compact(triple.predicate.value)].append(_value(triple.object, compact))
-    for subject, node in nodes.items():
-        for key, items in values[subject].items():
-            node[key] = items[0] if len(items) == 1 else items
-    return list(nodes.values())
+        by_subject.setdefault(triple.subject, []).append(triple)
+    return [_node(subject, batch, compact) for subject, batch in by_subject.items()]
 
 
 def to_jsonld(triples: Iterable[ox.Triple], prefixes: Mapping[str, str]) -> dict[str, Any]:
@@ -87,14 +76,37 @@ def to_jsonld(triples: Iterable[ox.Triple], prefixes: Mapping[str, str]) -> dict
 def _runs(triples: Iterable[ox.Triple], compact: _Compactor) -> Iterator[dict[str, Any]]:
     """Node objects for triples already grouped by subject (sorted N-Triples are): one node
     in memory at a time."""
+    subject: object = None
     batch: list[ox.Triple] = []
     for triple in triples:
-        if batch and triple.subject != batch[0].subject:
-            yield from _nodes(batch, compact)
-            batch = []
+        if triple.subject != subject:
+            if batch:
+                yield _node(subject, batch, compact)
+            subject, batch = triple.subject, []
         batch.append(triple)
     if batch:
-        yield from _nodes(batch, compact)
+        yield _node(subject, batch, compact)
+
+
+def _node(subject: object, triples: list[ox.Triple], compact: _Compactor) -> dict[str, Any]:
+    """The node object of one subject's triples (what _nodes makes for them, faster)."""
+    node: dict[str, Any] = {"@id": compact(_id(subject))}
+    values: dict[str, list[Any]] = {}
+    for triple in triples:
+        obj = triple.object
+        predicate = triple.predicate.value
+        if predicate == _RDF_TYPE and isinstance(obj, ox.NamedNode):
+            node.setdefault("@type", []).append(compact(obj.value))
+            continue
+        key = compact(predicate)
+        found = values.get(key)
+        if found is None:
+            values[key] = [_value(obj, compact)]
+        else:
+            found.append(_value(obj, compact))
+    for key, items in values.items():
+        node[key] = items[0] if len(items) == 1 else items
+    return node
 
 
 def jsonld_chunks(
