@@ -6,8 +6,10 @@ import datetime as dt
 import gzip
 import hashlib
 import itertools
+import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
@@ -248,12 +250,7 @@ class DumpSorter:
         made: dict[str, list[DumpFile]] = {}
 
         def dump(name: str, fill: Callable[[_Sink], int]) -> None:
-            sink = _Sink(out_dir / name, gzipped=name in GZIPPED)
-            try:
-                count = fill(sink)
-            finally:
-                sink.close()
-            made[name] = sink.dump_files(BY_NAME[DUMP_FILES[name]].media_type, count)
+            made[name] = _dump(out_dir / name, fill)
 
         try:
             stats = GraphStats()
@@ -267,13 +264,6 @@ class DumpSorter:
                 ox.serialize(parsed, cast(IO[bytes], sink), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
                 return triples
 
-            def jsonld(sink: _Sink) -> int:
-                for chunk in jsonld_chunks(ox.parse(path=nt_path, format=ox.RdfFormat.N_TRIPLES), PREFIXES):
-                    sink.write(chunk)
-                return triples
-
-            dump("kg.ttl", turtle)
-            dump("kg.jsonld", jsonld)
             count = self.by_graph.added
 
             def trig(sink: _Sink) -> int:
@@ -282,7 +272,16 @@ class DumpSorter:
                 ox.serialize(ordered, cast(IO[bytes], sink), ox.RdfFormat.TRIG, prefixes=PREFIXES)
                 return count
 
-            dump("kg.trig", trig)
+            if triples < JSONLD_APART_FROM:
+                made["kg.jsonld"] = jsonld_dump(out_dir, triples)
+                dump("kg.ttl", turtle)
+                dump("kg.trig", trig)
+            else:  # the JSON-LD writer is Python: it runs on another core meanwhile
+                with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                    pending = pool.submit(jsonld_dump, out_dir, triples)
+                    dump("kg.ttl", turtle)
+                    dump("kg.trig", trig)
+                    made["kg.jsonld"] = pending.result()
         finally:
             self.close()
         return [file for name in DUMP_FILES for file in made[name]], stats
@@ -305,6 +304,34 @@ def write_dumps(
         sorter.close()
         raise
     return sorter.write(out_dir)
+
+
+#: From this many triples on, kg.jsonld is written by another process while this one
+#: writes kg.ttl and kg.trig (below it, starting the process costs more than it saves).
+JSONLD_APART_FROM = 200_000
+
+
+def jsonld_dump(out_dir: Path, triples: int) -> list[DumpFile]:
+    """Write out_dir/kg.jsonld from out_dir/kg.nt as written (sorted, so each subject's
+    triples are together and one node object at a time is in memory)."""
+
+    def fill(sink: _Sink) -> int:
+        parsed = ox.parse(path=str(out_dir / "kg.nt"), format=ox.RdfFormat.N_TRIPLES)
+        for chunk in jsonld_chunks(parsed, PREFIXES):
+            sink.write(chunk)
+        return triples
+
+    return _dump(out_dir / "kg.jsonld", fill)
+
+
+def _dump(path: Path, fill: Callable[[_Sink], int]) -> list[DumpFile]:
+    """Write one dump (and its gzip twin) with fill, which returns how many statements."""
+    sink = _Sink(path, gzipped=path.name in GZIPPED)
+    try:
+        count = fill(sink)
+    finally:
+        sink.close()
+    return sink.dump_files(BY_NAME[DUMP_FILES[path.name]].media_type, count)
 
 
 class _LinesReader:
