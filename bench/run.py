@@ -4,10 +4,12 @@ against a baseline measured in the same run on the same data."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -153,15 +155,7 @@ def bench_queries(out: Path, n: int) -> str:
     from kg.settings import Settings
     from kg.store.oxigraph import OxigraphStore
 
-    queries = {
-        "top mentioned entities": "SELECT ?e (COUNT(?a) AS ?n) WHERE { ?a schema:mentions ?e }"
-        " GROUP BY ?e ORDER BY DESC(?n) LIMIT 10",
-        "articles mentioning a person": "SELECT ?a WHERE { ?a schema:mentions ?e . ?e a schema:Person ;"
-        ' schema:name ?n FILTER(STRSTARTS(?n, "A")) }',
-        "headlines by date": "SELECT ?h ?d WHERE { ?a schema:headline ?h ; schema:datePublished ?d }"
-        " ORDER BY DESC(?d) LIMIT 20",
-    }
-    prefix = "PREFIX schema: <http://schema.org/>\n"
+    queries, prefix = QUERIES, PREFIX
     store = OxigraphStore(out / "store")
     raw = ox.Store.read_only(str(out / "store"))
     dataset = Dataset(default_union=True)
@@ -180,7 +174,116 @@ def bench_queries(out: Path, n: int) -> str:
     return _table("SPARQL", rows)
 
 
-STAGES = ("extraction", "build", "memory", "validation", "queries")
+QUERIES = {
+    "top mentioned entities": "SELECT ?e (COUNT(?a) AS ?n) WHERE { ?a schema:mentions ?e }"
+    " GROUP BY ?e ORDER BY DESC(?n) LIMIT 10",
+    "articles mentioning a person": "SELECT ?a WHERE { ?a schema:mentions ?e . ?e a schema:Person ;"
+    ' schema:name ?n FILTER(STRSTARTS(?n, "A")) }',
+    "headlines by date": "SELECT ?h ?d WHERE { ?a schema:headline ?h ; schema:datePublished ?d }"
+    " ORDER BY DESC(?d) LIMIT 20",
+}
+PREFIX = "PREFIX schema: <http://schema.org/>\n"
+
+
+def _latencies(fn: Callable[[], Any], repeat: int) -> list[float]:
+    fn()  # warm up (caches, connections)
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - began)
+    return sorted(times)
+
+
+def bench_http(out: Path, n: int, repeat: int = 30) -> str:
+    """A real `kg serve` on 127.0.0.1: each query through /sparql (SPARQL JSON results, one
+    request at a time) vs the same query and JSON serialisation by pyoxigraph in process;
+    entity pages (HTML) of the most mentioned entity and of one mentioned once. Median and
+    the slowest of `repeat` requests (their p99 at this count)."""
+    import urllib.parse
+    import urllib.request
+
+    from tests.conftest import kg_serve
+
+    raw = ox.Store.read_only(str(out / "store"))
+
+    def in_process(q: str) -> Callable[[], Any]:
+        def run() -> Any:
+            solutions = raw.query(PREFIX + q, use_default_graph_as_union=True)
+            return solutions.serialize(format=ox.QueryResultsFormat.JSON)
+
+        return run
+
+    def get(url: str, accept: str) -> Callable[[], Any]:
+        def run() -> Any:
+            request = urllib.request.Request(url, headers={"Accept": accept})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.read()
+
+        return run
+
+    top = "SELECT ?e WHERE { ?a schema:mentions ?e } GROUP BY ?e ORDER BY DESC(COUNT(?a)) ?e LIMIT 1"
+    once = "SELECT ?e WHERE { ?a schema:mentions ?e } GROUP BY ?e HAVING (COUNT(?a) = 1) ORDER BY ?e LIMIT 1"
+    famous, rare = (next(iter(raw.query(PREFIX + q, use_default_graph_as_union=True)))["e"].value for q in (top, once))
+    mentions = {
+        iri: int(
+            next(
+                iter(
+                    raw.query(
+                        f"SELECT (COUNT(?a) AS ?n) WHERE {{ ?a <http://schema.org/mentions> <{iri}> }}",
+                        use_default_graph_as_union=True,
+                    )
+                )
+            )["n"].value
+        )
+        for iri in (famous, rare)
+    }
+    base = json.loads((out / "build.json").read_text())["base_iri"]
+    rows: list[tuple[str, float, float, float]] = []
+    with kg_serve(out) as url:
+        for name, q in QUERIES.items():
+            ours = _latencies(
+                get(f"{url}/sparql?{urllib.parse.urlencode({'query': PREFIX + q})}", "application/sparql-results+json"),
+                repeat,
+            )
+            theirs = _latencies(in_process(q), repeat)
+            rows += [
+                (
+                    f"{name}: pyoxigraph + JSON in process (baseline)",
+                    1000 * statistics.median(theirs),
+                    1000 * theirs[-1],
+                    1.0,
+                ),
+                (
+                    f"{name}: kg /sparql over HTTP",
+                    1000 * statistics.median(ours),
+                    1000 * ours[-1],
+                    statistics.median(ours) / statistics.median(theirs),
+                ),
+            ]
+        pages = [
+            ("entity page, mentioned once (baseline)", rare),
+            (f"entity page, mentioned by {mentions[famous]} articles", famous),
+        ]
+        first = 0.0
+        for label, iri in pages:
+            times = _latencies(get(url + "/" + iri[len(base) :], "text/html"), repeat)
+            first = first or statistics.median(times)
+            rows.append(
+                (label + " (HTML)", 1000 * statistics.median(times), 1000 * times[-1], statistics.median(times) / first)
+            )
+    lines = [
+        f"\nHTTP: a real kg serve on 127.0.0.1, {n} articles, {repeat} requests each, one at a time",
+        f"| {'what':<60} | {'median ms':>9} | {'max ms':>8} | {'ratio':>6} |",
+        f"|{'-' * 62}|{'-' * 11}|{'-' * 10}|{'-' * 8}|",
+    ]
+    lines += [
+        f"| {name:<60} | {median:>9.2f} | {slowest:>8.2f} | {ratio:>6.2f} |" for name, median, slowest, ratio in rows
+    ]
+    return "\n".join(lines)
+
+
+STAGES = ("extraction", "build", "memory", "validation", "queries", "http")
 
 
 def main() -> None:
@@ -202,7 +305,7 @@ def main() -> None:
     if "extraction" in stages:
         print(bench_extraction(raw, n))
     out = args.build
-    if "build" in stages or (out is None and stages & {"validation", "queries"}):
+    if "build" in stages or (out is None and stages & {"validation", "queries", "http"}):
         table, out = bench_build(raw, n)
         print(table)
     if "memory" in stages:
@@ -211,6 +314,8 @@ def main() -> None:
         print(bench_validation(out, n))
     if out is not None and "queries" in stages:
         print(bench_queries(out, n))
+    if out is not None and "http" in stages:
+        print(bench_http(out, n))
     print(f"\npeak RSS {_rss_mb():.0f} MB")
     shutil.rmtree(raw)
     if args.build is None and out is not None:

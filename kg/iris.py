@@ -34,6 +34,7 @@ def slugify(text: str) -> str:
 
 
 _KEY_STRIP = re.compile(r"[^A-Za-z0-9._~-]+")
+_MENTION_PATH = re.compile(r"article/[^/]+/mention/(?P<start>[0-9]+)-(?P<end>[0-9]+)")
 
 
 def key_for_file(file_name: str) -> str:
@@ -82,6 +83,11 @@ class Minter:
     @staticmethod
     def _mention_path(key: str, start: int, end: int) -> str:
         return f"article/{key}/mention/{start}-{end}"
+
+    def mention_span(self, iri: str) -> tuple[int, int] | None:
+        """(start, end) of the mention an IRI minted by mention() names, else None."""
+        match = _MENTION_PATH.fullmatch(iri[len(self.base) :]) if iri.startswith(self.base) else None
+        return (int(match["start"]), int(match["end"])) if match else None
 
     def source(self, file_name: str) -> URIRef:
         return self._iri(f"source/{key_for_file(file_name)}")

@@ -649,3 +649,32 @@ def test_home_lists_each_dump_with_size_and_checksum(client: Any, built: Path) -
             assert f'href="/dumps/{name}"' in downloads
             assert digest in downloads
             assert f">{(built / name).stat().st_size}<" in downloads
+
+
+def test_evidence_from_minted_spans_is_the_evidence_of_every_annotation(built: Path) -> None:
+    """An entity page reads the text span from kg's annotation IRIs to look up only the
+    quotes it shows; the result is what looking up every annotation gives."""
+    from kg.iris import Minter
+    from kg.store.oxigraph import OxigraphStore
+    from kg.web.describe import evidence_for
+
+    manifest = json.loads((built / "build.json").read_text(encoding="utf-8"))
+    minter = Minter(manifest["base_iri"])
+    store = OxigraphStore(built / "store")
+    try:
+        query = (
+            "SELECT ?e ?a ?g WHERE { GRAPH ?g { ?m <http://www.w3.org/ns/oa#hasBody> ?e ; "
+            "<http://www.w3.org/ns/oa#hasTarget>/<http://www.w3.org/ns/oa#hasSource> ?a } } "
+            "GROUP BY ?e ?a ?g HAVING (COUNT(?m) > 2) ORDER BY ?e ?a"
+        )
+        rows = [(r["e"].value, r["a"].value, r["g"].value) for r in store.query(query, dataset_in_query=True)]
+        assert rows, "the seeds have entities mentioned three times or more in one article"
+        for entity, article, graph in rows:
+            slow = evidence_for(store, entity, {article: graph}, 2)
+            fast = evidence_for(store, entity, {article: graph}, 2, minter.mention_span)
+            assert fast == slow and slow[article][0] > 2 and len(slow[article][1]) == 2
+        assert minter.mention_span(minter.mention("a-1", 5, 12)) == (5, 12)
+        assert minter.mention_span(str(minter.mention_part("a-1", 5, 12, "quote"))) is None
+        assert minter.mention_span("http://elsewhere.example/article/a/mention/1-2") is None
+    finally:
+        store.close()

@@ -5,7 +5,7 @@ link to, incoming links, and the mention evidence (Web Annotations) about it."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -177,12 +177,18 @@ def _sparql_string(text: str) -> str:
 
 
 def evidence_for(
-    store: GraphStore, entity: str, graphs: dict[str, str], per_article: int
+    store: GraphStore,
+    entity: str,
+    graphs: dict[str, str],
+    per_article: int,
+    span_of: Callable[[str], tuple[int, int] | None] = lambda iri: None,
 ) -> dict[str, tuple[int, list[Evidence]]]:
     """For each article (-> its named graph): how many annotations say it mentions entity,
     and the first per_article of them in text order. Index lookups inside each article's
-    graph only, so the cost follows the articles shown, not the entity's fame."""
-    body, target_p, selector_p = (ox.NamedNode(_OA + local) for local in ("hasBody", "hasTarget", "hasSelector"))
+    graph only, so the cost follows the articles shown, not the entity's fame. span_of
+    reads (start, end) from an annotation's IRI where it can (kg mints them so): then only
+    the annotations shown are looked up, not every one of a famous entity's."""
+    body = ox.NamedNode(_OA + "hasBody")
     out: dict[str, tuple[int, list[Evidence]]] = {}
     for article, graph_iri in graphs.items():
         graph = ox.NamedNode(graph_iri)
@@ -191,38 +197,35 @@ def evidence_for(
             for q in store.match(None, body, ox.NamedNode(entity), graph)
             if isinstance(q.subject, ox.NamedNode)
         ]
-        found = []
-        for annotation in annotations:
-            values: dict[str, object] = {}
-            targets = [
-                q.object
-                for q in store.match(annotation, graph=graph)
-                if q.predicate == target_p and isinstance(q.object, ox.NamedNode)
-            ]
-            for target in targets:
-                selectors = [
-                    q.object
-                    for q in store.match(target, graph=graph)
-                    if q.predicate == selector_p and isinstance(q.object, ox.NamedNode)
-                ]
-                for selector in selectors:
-                    for q in store.match(selector, graph=graph):
-                        values.setdefault(q.predicate.value.removeprefix(_OA), q.object)
-            found.append(
-                Evidence(
-                    annotation.value,
-                    entity,
-                    article,
-                    _int(values.get("start")),
-                    _int(values.get("end")),
-                    _text(values.get("exact")),
-                    _text(values.get("prefix")),
-                    _text(values.get("suffix")),
-                )
-            )
+        spans = [span_of(a.value) for a in annotations]
+        if None not in spans:  # the first ones in text order are known without looking
+            order = sorted(zip(spans, (a.value for a in annotations), annotations, strict=True))
+            annotations = [annotation for _, _, annotation in order[:per_article]]
+        found = [_evidence(store, annotation, graph, entity, article) for annotation in annotations]
         found.sort(key=lambda e: (e.start, e.end, e.annotation))
-        out[article] = (len(found), found[:per_article])
+        out[article] = (len(spans), found[:per_article])
     return out
+
+
+def _evidence(store: GraphStore, annotation: ox.NamedNode, graph: ox.NamedNode, entity: str, article: str) -> Evidence:
+    """One annotation's target selectors (position and quote), read inside its article graph."""
+    target_p, selector_p = ox.NamedNode(_OA + "hasTarget"), ox.NamedNode(_OA + "hasSelector")
+    values: dict[str, object] = {}
+    for t in store.match(annotation, target_p, None, graph):
+        for s in store.match(t.object, selector_p, None, graph) if isinstance(t.object, ox.NamedNode) else ():
+            if isinstance(s.object, ox.NamedNode):
+                for q in store.match(s.object, None, None, graph):
+                    values.setdefault(q.predicate.value.removeprefix(_OA), q.object)
+    return Evidence(
+        annotation.value,
+        entity,
+        article,
+        _int(values.get("start")),
+        _int(values.get("end")),
+        _text(values.get("exact")),
+        _text(values.get("prefix")),
+        _text(values.get("suffix")),
+    )
 
 
 def _int(term: object) -> int:

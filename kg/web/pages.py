@@ -9,6 +9,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 
 from kg.formats import BY_NAME, serialize_triples
+from kg.iris import Minter
 from kg.namespaces import DCTERMS, OA, RDF, SCHEMA
 from kg.store import RemoteStoreError
 from kg.web.describe import (
@@ -171,7 +172,8 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
     about: dict[str, tuple[int, list[Evidence]]] = {}
     if mentioned_in is not None and any(g.predicate == _HAS_BODY for g in links_in):
         graphs = {a: _article_graph(site, a) for a in mentioned_in.subjects}
-        about = evidence_for(site.store, iri, {a: g for a, g in graphs.items() if g}, SNIPPETS)
+        shown = {a: g for a, g in graphs.items() if g}
+        about = evidence_for(site.store, iri, shown, SNIPPETS, Minter(site.base).mention_span)
     others = [g for g in links_in if g.predicate not in (_MENTIONS, _HAS_BODY)]
     for group in others:
         group.subjects = group.subjects[:REFERENCED_BY_CAP]
