@@ -78,7 +78,15 @@ class Minter:
         """The IRIs of a mention and of its target, position and quote, as plain strings
         (for the mapping's fast path, which writes N-Quads text itself)."""
         mention = self.base + self._mention_path(key, start, end)
-        return mention, f"{mention}/target", f"{mention}/position", f"{mention}/quote"
+        return mention, *self._mention_parts(mention)
+
+    @staticmethod
+    def _mention_parts(mention: str) -> tuple[str, str, str]:
+        return f"{mention}/target", f"{mention}/position", f"{mention}/quote"
+
+    def mention_selectors(self, iri: str) -> tuple[str, str] | None:
+        """The position and quote selector IRIs of a mention IRI minted by mention(), else None."""
+        return self._mention_parts(iri)[1:] if self.mention_span(iri) is not None else None
 
     @staticmethod
     def _mention_path(key: str, start: int, end: int) -> str:

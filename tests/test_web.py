@@ -652,8 +652,9 @@ def test_home_lists_each_dump_with_size_and_checksum(client: Any, built: Path) -
 
 
 def test_evidence_from_minted_spans_is_the_evidence_of_every_annotation(built: Path) -> None:
-    """An entity page reads the text span from kg's annotation IRIs to look up only the
-    quotes it shows; the result is what looking up every annotation gives."""
+    """An entity page reads the text span and the selectors from kg's annotation IRIs to
+    look up only the quotes it shows; the result is what looking up every annotation by
+    following its target and selectors gives."""
     from kg.iris import Minter
     from kg.store.oxigraph import OxigraphStore
     from kg.web.describe import evidence_for
@@ -671,10 +672,14 @@ def test_evidence_from_minted_spans_is_the_evidence_of_every_annotation(built: P
         assert rows, "the seeds have entities mentioned three times or more in one article"
         for entity, article, graph in rows:
             slow = evidence_for(store, entity, {article: graph}, 2)
-            fast = evidence_for(store, entity, {article: graph}, 2, minter.mention_span)
+            fast = evidence_for(store, entity, {article: graph}, 2, minter)
             assert fast == slow and slow[article][0] > 2 and len(slow[article][1]) == 2
         assert minter.mention_span(minter.mention("a-1", 5, 12)) == (5, 12)
         assert minter.mention_span(str(minter.mention_part("a-1", 5, 12, "quote"))) is None
         assert minter.mention_span("http://elsewhere.example/article/a/mention/1-2") is None
+        assert minter.mention_selectors(minter.mention("a-1", 5, 12)) == (
+            str(minter.mention_part("a-1", 5, 12, "position")),
+            str(minter.mention_part("a-1", 5, 12, "quote")),
+        )
     finally:
         store.close()

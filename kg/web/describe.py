@@ -5,12 +5,13 @@ link to, incoming links, and the mention evidence (Web Annotations) about it."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
 import pyoxigraph as ox
 
+from kg.iris import Minter
 from kg.namespaces import DCTERMS, OA, RDF, RDFS, SCHEMA
 from kg.store.base import GraphStore
 
@@ -181,13 +182,14 @@ def evidence_for(
     entity: str,
     graphs: dict[str, str],
     per_article: int,
-    span_of: Callable[[str], tuple[int, int] | None] = lambda iri: None,
+    minter: Minter | None = None,
 ) -> dict[str, tuple[int, list[Evidence]]]:
     """For each article (-> its named graph): how many annotations say it mentions entity,
     and the first per_article of them in text order. Index lookups inside each article's
-    graph only, so the cost follows the articles shown, not the entity's fame. span_of
-    reads (start, end) from an annotation's IRI where it can (kg mints them so): then only
-    the annotations shown are looked up, not every one of a famous entity's."""
+    graph only, so the cost follows the articles shown, not the entity's fame. With the
+    build's minter, the text order and the selectors are read from the annotation IRIs kg
+    minted, so only the annotations shown are looked up, two lookups each (anything else
+    is found by following oa:hasTarget and oa:hasSelector)."""
     body = ox.NamedNode(_OA + "hasBody")
     out: dict[str, tuple[int, list[Evidence]]] = {}
     for article, graph_iri in graphs.items():
@@ -197,25 +199,28 @@ def evidence_for(
             for q in store.match(None, body, ox.NamedNode(entity), graph)
             if isinstance(q.subject, ox.NamedNode)
         ]
-        spans = [span_of(a.value) for a in annotations]
+        spans = [minter.mention_span(a.value) if minter else None for a in annotations]
         if None not in spans:  # the first ones in text order are known without looking
             order = sorted(zip(spans, (a.value for a in annotations), annotations, strict=True))
             annotations = [annotation for _, _, annotation in order[:per_article]]
-        found = [_evidence(store, annotation, graph, entity, article) for annotation in annotations]
+        found = [_evidence(store, annotation, graph, entity, article, minter) for annotation in annotations]
         found.sort(key=lambda e: (e.start, e.end, e.annotation))
         out[article] = (len(spans), found[:per_article])
     return out
 
 
-def _evidence(store: GraphStore, annotation: ox.NamedNode, graph: ox.NamedNode, entity: str, article: str) -> Evidence:
-    """One annotation's target selectors (position and quote), read inside its article graph."""
-    target_p, selector_p = ox.NamedNode(_OA + "hasTarget"), ox.NamedNode(_OA + "hasSelector")
+def _evidence(
+    store: GraphStore, annotation: ox.NamedNode, graph: ox.NamedNode, entity: str, article: str, minter: Minter | None
+) -> Evidence:
+    """One annotation's position and quote selectors, read inside its article graph."""
     values: dict[str, object] = {}
-    for t in store.match(annotation, target_p, None, graph):
-        for s in store.match(t.object, selector_p, None, graph) if isinstance(t.object, ox.NamedNode) else ():
-            if isinstance(s.object, ox.NamedNode):
-                for q in store.match(s.object, None, None, graph):
-                    values.setdefault(q.predicate.value.removeprefix(_OA), q.object)
+    minted = minter.mention_selectors(annotation.value) if minter else None
+    selectors = [ox.NamedNode(iri) for iri in minted] if minted else _selectors(store, annotation, graph)
+    for selector in selectors:
+        for q in store.match(selector, None, None, graph):
+            values.setdefault(q.predicate.value.removeprefix(_OA), q.object)
+    if minted and not {"start", "end", "exact"} <= values.keys():  # not where kg puts them
+        return _evidence(store, annotation, graph, entity, article, None)
     return Evidence(
         annotation.value,
         entity,
@@ -226,6 +231,18 @@ def _evidence(store: GraphStore, annotation: ox.NamedNode, graph: ox.NamedNode, 
         _text(values.get("prefix")),
         _text(values.get("suffix")),
     )
+
+
+def _selectors(store: GraphStore, annotation: ox.NamedNode, graph: ox.NamedNode) -> list[ox.NamedNode]:
+    """The selectors of an annotation's targets (oa:hasTarget, then oa:hasSelector)."""
+    target_p, selector_p = ox.NamedNode(_OA + "hasTarget"), ox.NamedNode(_OA + "hasSelector")
+    return [
+        s.object
+        for t in store.match(annotation, target_p, None, graph)
+        if isinstance(t.object, ox.NamedNode)
+        for s in store.match(t.object, selector_p, None, graph)
+        if isinstance(s.object, ox.NamedNode)
+    ]
 
 
 def _int(term: object) -> int:

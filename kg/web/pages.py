@@ -173,7 +173,7 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
     if mentioned_in is not None and any(g.predicate == _HAS_BODY for g in links_in):
         graphs = {a: _article_graph(site, a) for a in mentioned_in.subjects}
         shown = {a: g for a, g in graphs.items() if g}
-        about = evidence_for(site.store, iri, shown, SNIPPETS, Minter(site.base).mention_span)
+        about = evidence_for(site.store, iri, shown, SNIPPETS, Minter(site.base))
     others = [g for g in links_in if g.predicate not in (_MENTIONS, _HAS_BODY)]
     for group in others:
         group.subjects = group.subjects[:REFERENCED_BY_CAP]
