@@ -221,6 +221,10 @@ def map_graph(
     yield [(t, prov_graph) for t in provenance], ""
 
 
+#: Statements mapped before they go to the sorter (bounds the memory of mapping).
+SORT_BATCH = 50_000
+
+
 def sort_mapped(sorter: DumpSorter, mapped: Iterable[tuple[list[tuple[Triple, URIRef]], str]]) -> None:
     """Hand the mapped statements to the sorter, a batch of articles at a time."""
     quads: list[tuple[Triple, URIRef]] = []
@@ -234,10 +238,6 @@ def sort_mapped(sorter: DumpSorter, mapped: Iterable[tuple[list[tuple[Triple, UR
             _sort_batch(sorter, quads, text)
             quads, text, statements = [], [], 0
     _sort_batch(sorter, quads, text)
-
-
-#: Statements mapped before they go to the sorter (bounds the memory of mapping).
-SORT_BATCH = 50_000
 
 
 def _sort_batch(sorter: DumpSorter, quads: list[tuple[Triple, URIRef]], text: list[str]) -> None:
