@@ -42,6 +42,7 @@ from kg.settings import Settings
 from kg.sources import RawSource, SourceError, iter_sources
 from kg.spill import Picked, TextSpill
 from kg.store.oxigraph import STORE_DIR, OxigraphStore
+from kg.summaries import SUMMARIES_FILE, write_summaries
 from kg.terms import quads_to_ox
 
 MANIFEST_FILE = "build.json"
@@ -496,11 +497,13 @@ def _build_from(
             prefixes=dict(_void_prefixes()),
         )
         (staging / VOID_FILE).write_bytes(void_ttl or b"")
-        write_checksums(staging, {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None})
         gc.collect()
         if settings.store == "oxigraph":
             load_store(staging / STORE_DIR, staging / TRIG_FILE, void_quads)
             gc.collect()
+            summarize_store(staging / STORE_DIR, staging / SUMMARIES_FILE, settings.summary_from)
+        summarized = {SUMMARIES_FILE: None} if (staging / SUMMARIES_FILE).exists() else {}  # not for remote stores
+        write_checksums(staging, {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None, **summarized})
         result = BuildResult(
             out_dir=out_dir,
             build_iri=str(build_iri),
@@ -533,6 +536,16 @@ def load_store(path: Path, trig: Path, extra: Iterable[ox.Quad] = ()) -> None:
     store.load(extra, optimize=False)
     store.load_file(trig)
     store.close()
+
+
+def summarize_store(path: Path, summaries: Path, least: int) -> int:
+    """Write the page summaries of the entities at least `least` articles mention, worked
+    out from the store at path (kg.summaries); returns how many."""
+    store = OxigraphStore(path, read_only=True)
+    try:
+        return write_summaries(store, summaries, least)
+    finally:
+        store.close()
 
 
 def _load_remote(settings: Settings, quads: Iterable[ox.Quad], minter: Minter) -> list[str]:

@@ -27,6 +27,7 @@ BUILD_SETTINGS = (
     "license",
     "spacy_model",
     "max_raw_bytes",
+    "summary_from",
     "store",
     "sparql_endpoint",
     "sparql_update_endpoint",

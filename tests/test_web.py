@@ -683,3 +683,43 @@ def test_evidence_from_minted_spans_is_the_evidence_of_every_annotation(built: P
         )
     finally:
         store.close()
+
+
+def test_entity_pages_from_build_summaries_are_the_live_pages(
+    tmp_path: Path, extractor: SpacyExtractor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With summary_from 1 the build works out every mentioned entity's first page
+    (summaries.json, listed in SHA256SUMS); each page made from it is byte for byte the page
+    asked of the store, and later pages are still asked of the store."""
+    from kg.summaries import SUMMARIES_FILE, read_summaries
+    from kg.web import pages
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SEED_EPOCH)
+    out = tmp_path / "out"
+    settings = Settings(raw_dir=Path(__file__).parent.parent / "raw", out_dir=out, summary_from=1)
+    build(settings, extractor=extractor)
+    summaries = read_summaries(out / SUMMARIES_FILE)
+    assert len(summaries) > 20
+    assert SUMMARIES_FILE in (out / "SHA256SUMS").read_text(encoding="utf-8")
+    base = settings.base_iri
+    app = create_app(settings)
+    site = app.extensions["kg"].site
+    client = app.test_client()
+    for iri, summary in sorted(summaries.items()):
+        assert site.summary(iri) is summary or site.summary(iri) == summary
+        path = "/" + iri[len(base) :]
+        with monkeypatch.context() as patched:
+            for name in ("incoming", "co_mentioned", "timeline"):  # none of them may ask the store
+                patched.setattr(pages, name, _must_not_be_called)
+            from_summary = client.get(path, headers={"Accept": "text/html"})
+        site._summaries = {}  # the store only
+        live = client.get(path, headers={"Accept": "text/html"})
+        site._summaries = None  # read the file again
+        assert from_summary.status_code == live.status_code == 200, path
+        assert from_summary.get_data() == live.get_data(), path
+    person = next(iri for iri in summaries if "/person/" in iri)
+    assert client.get("/" + person[len(base) :] + "?page=2").status_code == 404  # past the end: asked live
+
+
+def _must_not_be_called(*args: object, **kwargs: object) -> None:
+    raise AssertionError("a page with a build summary asked the store")

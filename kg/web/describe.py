@@ -5,15 +5,15 @@ link to, incoming links, and the mention evidence (Web Annotations) about it."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import islice
 
 import pyoxigraph as ox
 
 from kg.iris import Minter
 from kg.namespaces import DCTERMS, OA, RDF, RDFS, SCHEMA
 from kg.store.base import GraphStore
+from kg.summaries import term_int
 
 #: Predicates that name a resource, most preferred first.
 LABEL_PREDICATES = tuple(str(p) for p in (SCHEMA.name, SCHEMA.headline, RDFS.label, DCTERMS.title))
@@ -126,53 +126,6 @@ def describe(store: GraphStore, iri: str) -> Description | None:
     return description
 
 
-@dataclass
-class Incoming:
-    """Resources linking to an IRI with one predicate: the first `cap` of them and how many."""
-
-    predicate: str
-    subjects: list[str]
-    total: int
-
-
-def incoming(
-    store: GraphStore,
-    iri: str,
-    cap: int = 100,
-    offset: int = 0,
-    skip: Sequence[str] = (),
-    parts: Mapping[str, list[ox.Quad]] | None = None,
-    paged: str | None = None,
-) -> list[Incoming]:
-    """Incoming links grouped by predicate, without the resource's own sub-resources (parts,
-    from describe()), each with its total. The paged predicate lists `cap` subjects in IRI
-    order from `offset` on (an index scan sorted here: Oxigraph's ORDER BY over 10,000 IRIs
-    took 0.3 s, the scan and sort 0.06 s); other predicates list their first `cap` subjects
-    in store order, sorted; predicates in skip list none."""
-    target = ox.NamedNode(iri)
-    own: dict[str, set[str]] = defaultdict(set)  # predicate -> parts linking in with it
-    for quads in (parts or {}).values():
-        for q in quads:
-            if q.object == target and isinstance(q.subject, ox.NamedNode):
-                own[q.predicate.value].add(q.subject.value)
-    counts = store.query(f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p {target} }} GROUP BY ?p")
-    groups = []
-    for row in counts:
-        predicate, total = row["p"].value, _int(row["n"]) - len(own[row["p"].value])
-        if total <= 0:
-            continue
-        subjects: list[str] = []
-        if predicate not in skip:
-            linking = store.match(None, row["p"], target)
-            found = (q.subject.value for q in linking if isinstance(q.subject, ox.NamedNode))
-            if predicate == paged:
-                subjects = sorted(set(found) - own[predicate])[offset : offset + cap]
-            else:
-                subjects = sorted(set(islice((s for s in found if s not in own[predicate]), cap)))
-        groups.append(Incoming(predicate, subjects, total))
-    return sorted(groups, key=lambda g: g.predicate)
-
-
 def _sparql_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -225,8 +178,8 @@ def _evidence(
         annotation.value,
         entity,
         article,
-        _int(values.get("start")),
-        _int(values.get("end")),
+        term_int(values.get("start")),
+        term_int(values.get("end")),
         _text(values.get("exact")),
         _text(values.get("prefix")),
         _text(values.get("suffix")),
@@ -243,13 +196,6 @@ def _selectors(store: GraphStore, annotation: ox.NamedNode, graph: ox.NamedNode)
         for s in store.match(t.object, selector_p, None, graph)
         if isinstance(s.object, ox.NamedNode)
     ]
-
-
-def _int(term: object) -> int:
-    try:
-        return int(term.value) if isinstance(term, ox.Literal) else -1
-    except ValueError:
-        return -1
 
 
 def evidence_in(description: Description) -> list[Evidence]:
@@ -277,7 +223,7 @@ def evidence_in(description: Description) -> list[Evidence]:
         exact = prefix = suffix = ""
         for selector in selectors:
             if one(selector.value, "start") is not None:
-                start, end = _int(one(selector.value, "start")), _int(one(selector.value, "end"))
+                start, end = term_int(one(selector.value, "start")), term_int(one(selector.value, "end"))
             if one(selector.value, "exact") is not None:
                 exact, prefix, suffix = (_text(one(selector.value, k)) for k in ("exact", "prefix", "suffix"))
         article = source.value if isinstance(source, ox.NamedNode) else description.iri

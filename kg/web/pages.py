@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from typing import Any
 
@@ -12,19 +13,18 @@ from kg.formats import BY_NAME, serialize_triples
 from kg.iris import Minter
 from kg.namespaces import DCTERMS, OA, RDF, SCHEMA
 from kg.store import RemoteStoreError
+from kg.summaries import PAGE_SIZE, PAGED, UNLISTED, Count, co_mentioned, incoming, timeline
 from kg.web.describe import (
     Description,
     Evidence,
     describe,
     evidence_for,
     evidence_in,
-    incoming,
     label_quads,
     labels_of,
 )
 from kg.web.dumps import downloads, void_response
 from kg.web.negotiation import HOME, HTML, RESOURCE, negotiate, split_twin
-from kg.web.news import Count, co_mentioned, timeline
 from kg.web.rdf import rdf_response
 from kg.web.site import Site, current_site, local_href
 from kg.web.views import Linker, highlight
@@ -32,7 +32,7 @@ from kg.web.views import Linker, highlight
 bp = Blueprint("pages", __name__)
 
 #: How many of a list a page shows before saying "and N more".
-MENTIONED_IN_CAP = 100
+MENTIONED_IN_CAP = PAGE_SIZE
 REFERENCED_BY_CAP = 20
 HOME_CAP = 500
 SNIPPETS = 3
@@ -158,15 +158,19 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
     iri = description.iri
     page_number = _page_number()
     offset = (page_number - 1) * MENTIONED_IN_CAP
-    links_in = incoming(
-        site.store,
-        iri,
-        cap=MENTIONED_IN_CAP,
-        offset=offset,
-        skip=(_HAS_BODY,),
-        parts=description.parts,
-        paged=_MENTIONS,
-    )
+    summary = site.summary(iri) if page_number == 1 and not description.parts else None
+    if summary is not None:  # worked out by the build: the entity is in many articles
+        links_in = summary.incoming
+    else:
+        links_in = incoming(
+            site.store,
+            iri,
+            cap=MENTIONED_IN_CAP,
+            offset=offset,
+            skip=UNLISTED,
+            parts=description.parts,
+            paged=PAGED,
+        )
     evidence = evidence_in(description)
     mentioned_in = next((g for g in links_in if g.predicate == _MENTIONS), None)
     about: dict[str, tuple[int, list[Evidence]]] = {}
@@ -174,11 +178,17 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
         graphs = {a: _article_graph(site, a) for a in mentioned_in.subjects}
         shown = {a: g for a, g in graphs.items() if g}
         about = evidence_for(site.store, iri, shown, SNIPPETS, Minter(site.base))
-    others = [g for g in links_in if g.predicate not in (_MENTIONS, _HAS_BODY)]
-    for group in others:
-        group.subjects = group.subjects[:REFERENCED_BY_CAP]
-    together: list[Count] = co_mentioned(site.store, iri) if mentioned_in is not None else []
-    months: list[Count] = timeline(site.store, iri) if mentioned_in is not None else []
+    others = [
+        dataclasses.replace(g, subjects=g.subjects[:REFERENCED_BY_CAP])
+        for g in links_in
+        if g.predicate not in (_MENTIONS, _HAS_BODY)
+    ]
+    together: list[Count] = []
+    months: list[Count] = []
+    if summary is not None:
+        together, months = summary.co_mentioned, summary.timeline
+    elif mentioned_in is not None:
+        together, months = co_mentioned(site.store, iri), timeline(site.store, iri)
     extra = {s for g in links_in for s in g.subjects} | {c.key for c in together}  # what the page shows
     labels = description.labels()
     labels.update(_labels(site, extra - labels.keys()))

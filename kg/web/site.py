@@ -18,6 +18,7 @@ from kg.querypool import QueryPool, RemoteQueries
 from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import GraphStore, OxigraphStore, open_store
+from kg.summaries import SUMMARIES_FILE, EntitySummary, read_summaries
 
 EXTENSION_KEY = "kg"
 BUDGETS_KEY = "kg.budgets"
@@ -38,6 +39,14 @@ class Site:
     integrity: list[str] | None = field(default=None, init=False)  # None until verify() has run
     _search: SearchIndex | None = field(default=None, init=False, repr=False)
     _search_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _summaries: dict[str, EntitySummary] | None = field(default=None, init=False, repr=False)
+
+    def summary(self, iri: str) -> EntitySummary | None:
+        """The summary the build kept of an entity many articles mention, else None (the
+        file is read on first use)."""
+        if self._summaries is None:
+            self._summaries = read_summaries(self.out_dir / SUMMARIES_FILE)
+        return self._summaries.get(iri)
 
     def search_index(self) -> SearchIndex:
         """The name index of this build, made on first use."""

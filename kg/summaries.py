@@ -1,0 +1,169 @@
+"""Entity summaries: what an entity page says about the articles that link to an entity (how
+many link with each predicate and the first of them, who else appears in them, when it was in
+the news). Pages ask the store; for an entity that many articles mention the build works the
+summary out once (summaries.json in out/), so that its page costs what any other page does.
+Co-mentions are counted over the most recent RECENT articles; the timeline counts them all."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.namespaces import OA, SCHEMA
+from kg.store.base import GraphStore
+
+SUMMARIES_FILE = "summaries.json"
+#: How many articles an entity page lists at a time.
+PAGE_SIZE = 100
+#: Links an entity page counts but does not list, and the one it lists page by page.
+UNLISTED, PAGED = (str(OA.hasBody),), str(SCHEMA.mentions)
+
+
+def term_int(term: object) -> int:
+    """An integer literal's value, or -1."""
+    try:
+        return int(term.value) if isinstance(term, ox.Literal) else -1
+    except ValueError:
+        return -1
+
+
+@dataclass
+class Incoming:
+    """Resources linking to an IRI with one predicate: the first `cap` of them and how many."""
+
+    predicate: str
+    subjects: list[str]
+    total: int
+
+
+def incoming(
+    store: GraphStore,
+    iri: str,
+    cap: int = 100,
+    offset: int = 0,
+    skip: Sequence[str] = (),
+    parts: Mapping[str, list[ox.Quad]] | None = None,
+    paged: str | None = None,
+) -> list[Incoming]:
+    """Incoming links grouped by predicate, without the resource's own sub-resources (parts,
+    from describe()), each with its total. The paged predicate lists `cap` subjects in IRI
+    order from `offset` on (an index scan sorted here: Oxigraph's ORDER BY over 10,000 IRIs
+    took 0.3 s, the scan and sort 0.06 s); other predicates list their first `cap` subjects
+    in store order, sorted; predicates in skip list none."""
+    target = ox.NamedNode(iri)
+    own: dict[str, set[str]] = defaultdict(set)  # predicate -> parts linking in with it
+    for quads in (parts or {}).values():
+        for q in quads:
+            if q.object == target and isinstance(q.subject, ox.NamedNode):
+                own[q.predicate.value].add(q.subject.value)
+    counts = store.query(f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p {target} }} GROUP BY ?p")
+    groups = []
+    for row in counts:
+        predicate, total = row["p"].value, term_int(row["n"]) - len(own[row["p"].value])
+        if total <= 0:
+            continue
+        subjects: list[str] = []
+        if predicate not in skip:
+            linking = store.match(None, row["p"], target)
+            found = (q.subject.value for q in linking if isinstance(q.subject, ox.NamedNode))
+            if predicate == paged:
+                subjects = sorted(set(found) - own[predicate])[offset : offset + cap]
+            else:
+                subjects = sorted(set(islice((s for s in found if s not in own[predicate]), cap)))
+        groups.append(Incoming(predicate, subjects, total))
+    return sorted(groups, key=lambda g: g.predicate)
+
+
+RECENT = 2000
+CO_MENTIONED = 15
+
+
+@dataclass(frozen=True)
+class Count:
+    key: str  # an entity IRI, or a month "YYYY-MM"
+    count: int
+
+
+def _recent_articles(entity: str) -> str:
+    return (
+        f"{{ SELECT ?article WHERE {{ ?article <{SCHEMA.mentions}> <{entity}> . "
+        f"OPTIONAL {{ ?article <{SCHEMA.datePublished}> ?published }} }} "
+        f"ORDER BY DESC(?published) LIMIT {RECENT} }}"  # no tie-break by IRI: it doubled the time
+    )
+
+
+def co_mentioned(store: GraphStore, entity: str, limit: int = CO_MENTIONED) -> list[Count]:
+    """Entities mentioned in the same articles, with how many articles they share."""
+    query = (
+        f"SELECT ?other (COUNT(DISTINCT ?article) AS ?n) WHERE {{ {_recent_articles(entity)} "
+        f"?article <{SCHEMA.mentions}> ?other . FILTER (?other != <{entity}>) }} "
+        f"GROUP BY ?other ORDER BY DESC(?n) ?other LIMIT {int(limit)}"
+    )
+    return [Count(row[0].value, int(row[1].value)) for row in store.query(query)]
+
+
+def timeline(store: GraphStore, entity: str) -> list[Count]:
+    """Articles mentioning the entity per month of publication, oldest first (all of them:
+    grouping needs no sort, so this is cheaper than picking the recent ones)."""
+    query = (
+        f"SELECT ?month (COUNT(DISTINCT ?article) AS ?n) WHERE {{ ?article <{SCHEMA.mentions}> <{entity}> ; "
+        f"<{SCHEMA.datePublished}> ?date . BIND (SUBSTR(STR(?date), 1, 7) AS ?month) }} "
+        "GROUP BY ?month ORDER BY ?month"
+    )
+    return [Count(row[0].value, int(row[1].value)) for row in store.query(query)]
+
+
+@dataclass
+class EntitySummary:
+    """The first page of what links to an entity, who else appears with it and when."""
+
+    incoming: list[Incoming]
+    co_mentioned: list[Count] = field(default_factory=list)
+    timeline: list[Count] = field(default_factory=list)
+
+
+def summarize(store: GraphStore, iri: str, parts: Mapping[str, list[ox.Quad]] | None = None) -> EntitySummary:
+    """An entity's summary as its first page shows it (live from the store)."""
+    links = incoming(store, iri, cap=PAGE_SIZE, skip=UNLISTED, parts=parts, paged=PAGED)
+    if not any(group.predicate == PAGED for group in links):
+        return EntitySummary(links)
+    return EntitySummary(links, co_mentioned(store, iri), timeline(store, iri))
+
+
+#: From how many mentioning articles on the build keeps an entity's summary.
+SUMMARIZE_FROM = 200
+
+
+def write_summaries(store: GraphStore, path: Path, least: int = SUMMARIZE_FROM) -> int:
+    """Summarise every entity at least `least` articles mention into path (JSON, sorted;
+    the build writes it into its staging folder); returns how many. Such an entity has no sub-resources (parts):
+    kg mints none under an entity's IRI."""
+    query = f"SELECT ?e WHERE {{ ?a <{SCHEMA.mentions}> ?e }} GROUP BY ?e HAVING (COUNT(?a) >= {int(least)})"
+    famous = sorted(row["e"].value for row in store.query(query) if isinstance(row["e"], ox.NamedNode))
+    summaries = {iri: asdict(summarize(store, iri)) for iri in famous}
+    text = json.dumps({"least": least, "entities": summaries}, ensure_ascii=False, sort_keys=True, indent=1)
+    path.write_text(text + "\n", encoding="utf-8")
+    return len(summaries)
+
+
+def read_summaries(path: Path) -> dict[str, EntitySummary]:
+    """The summaries a build wrote ({} when it wrote none or the file is unreadable)."""
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            iri: EntitySummary(
+                [Incoming(**group) for group in summary["incoming"]],
+                [Count(**c) for c in summary["co_mentioned"]],
+                [Count(**c) for c in summary["timeline"]],
+            )
+            for iri, summary in data["entities"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
