@@ -70,15 +70,23 @@ def incoming(
         if total <= 0:
             continue
         subjects: list[str] = []
-        if predicate not in skip:
+        if predicate == paged:
+            subjects = paged_subjects(store, iri, predicate, offset, cap, own[predicate])
+        elif predicate not in skip:
             linking = store.match(None, row["p"], target)
             found = (q.subject.value for q in linking if isinstance(q.subject, ox.NamedNode))
-            if predicate == paged:
-                subjects = sorted(set(found) - own[predicate])[offset : offset + cap]
-            else:
-                subjects = sorted(set(islice((s for s in found if s not in own[predicate]), cap)))
+            subjects = sorted(set(islice((s for s in found if s not in own[predicate]), cap)))
         groups.append(Incoming(predicate, subjects, total))
     return sorted(groups, key=lambda g: g.predicate)
+
+
+def paged_subjects(
+    store: GraphStore, iri: str, predicate: str, offset: int, cap: int, leave_out: set[str] | None = None
+) -> list[str]:
+    """The IRIs linking to iri with predicate, in IRI order, cap of them from offset on."""
+    linking = store.match(None, ox.NamedNode(predicate), ox.NamedNode(iri))
+    found = {q.subject.value for q in linking if isinstance(q.subject, ox.NamedNode)}
+    return sorted(found - (leave_out or set()))[offset : offset + cap]
 
 
 RECENT = 2000

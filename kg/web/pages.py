@@ -13,7 +13,7 @@ from kg.formats import BY_NAME, serialize_triples
 from kg.iris import Minter
 from kg.namespaces import DCTERMS, OA, RDF, SCHEMA
 from kg.store import RemoteStoreError
-from kg.summaries import PAGE_SIZE, PAGED, UNLISTED, Count, co_mentioned, incoming, timeline
+from kg.summaries import PAGE_SIZE, PAGED, UNLISTED, Count, co_mentioned, incoming, paged_subjects, timeline
 from kg.web.describe import (
     Description,
     Evidence,
@@ -158,9 +158,16 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
     iri = description.iri
     page_number = _page_number()
     offset = (page_number - 1) * MENTIONED_IN_CAP
-    summary = site.summary(iri) if page_number == 1 and not description.parts else None
-    if summary is not None:  # worked out by the build: the entity is in many articles
+    summary = site.summary(iri) if not description.parts else None
+    if summary is not None and page_number == 1:  # worked out by the build: many articles name it
         links_in = summary.incoming
+    elif summary is not None:  # a later page: only which articles it lists is asked of the store
+        links_in = [
+            dataclasses.replace(g, subjects=paged_subjects(site.store, iri, PAGED, offset, MENTIONED_IN_CAP))
+            if g.predicate == PAGED
+            else g
+            for g in summary.incoming
+        ]
     else:
         links_in = incoming(
             site.store,
