@@ -42,8 +42,8 @@ class Site:
     _summaries: dict[str, EntitySummary] | None = field(default=None, init=False, repr=False)
 
     def summary(self, iri: str) -> EntitySummary | None:
-        """The summary the build kept of an entity many articles mention, else None (the
-        file is read on first use)."""
+        """The summary the build kept of an entity many articles mention, else None (read
+        with the store when the site is opened, so that both are of the same build)."""
         if self._summaries is None:
             self._summaries = read_summaries(self.out_dir / SUMMARIES_FILE)
         return self._summaries.get(iri)
@@ -63,6 +63,7 @@ class Site:
         else:
             self.queries = RemoteQueries(self.store, settings, workers, waiting)
         weakref.finalize(self, self.queries.close)
+        self._summaries = read_summaries(self.out_dir / SUMMARIES_FILE)
 
     def verify(self) -> list[str]:
         """Hash every file SHA256SUMS lists (seconds per GB; kg serve does it in the background
