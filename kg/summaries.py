@@ -146,7 +146,7 @@ def summarize(store: GraphStore, iri: str, parts: Mapping[str, list[ox.Quad]] | 
 
 
 #: From how many mentioning articles on the build keeps an entity's summary.
-SUMMARIZE_FROM = 200
+SUMMARIZE_FROM = 100
 
 
 def write_summaries(store: GraphStore, path: Path, least: int = SUMMARIZE_FROM) -> int:
