@@ -137,22 +137,18 @@ class EntitySummary:
     timeline: list[Count] = field(default_factory=list)
 
 
-def summarize(store: GraphStore, iri: str, parts: Mapping[str, list[ox.Quad]] | None = None) -> EntitySummary:
-    """An entity's summary as its first page shows it (live from the store)."""
-    links = incoming(store, iri, cap=PAGE_SIZE, skip=UNLISTED, parts=parts, paged=PAGED)
+def summarize(store: GraphStore, iri: str) -> EntitySummary:
+    """An entity's summary as its first page shows it (live from the store; an entity has
+    no sub-resources, kg mints none under its IRI)."""
+    links = incoming(store, iri, cap=PAGE_SIZE, skip=UNLISTED, paged=PAGED)
     if not any(group.predicate == PAGED for group in links):
         return EntitySummary(links)
     return EntitySummary(links, co_mentioned(store, iri), timeline(store, iri))
 
 
-#: From how many mentioning articles on the build keeps an entity's summary.
-SUMMARIZE_FROM = 100
-
-
-def write_summaries(store: GraphStore, path: Path, least: int = SUMMARIZE_FROM) -> int:
-    """Summarise every entity at least `least` articles mention into path (JSON, sorted;
-    the build writes it into its staging folder); returns how many. Such an entity has no sub-resources (parts):
-    kg mints none under an entity's IRI."""
+def write_summaries(store: GraphStore, path: Path, least: int) -> int:
+    """Summarise every entity at least `least` articles mention into path (JSON, keys
+    sorted, so the same store gives the same bytes); returns how many."""
     query = f"SELECT ?e WHERE {{ ?a <{SCHEMA.mentions}> ?e }} GROUP BY ?e HAVING (COUNT(?a) >= {int(least)})"
     famous = sorted(row["e"].value for row in store.query(query) if isinstance(row["e"], ox.NamedNode))
     summaries = {iri: asdict(summarize(store, iri)) for iri in famous}
