@@ -498,12 +498,13 @@ def _build_from(
         )
         (staging / VOID_FILE).write_bytes(void_ttl or b"")
         gc.collect()
-        if settings.store == "oxigraph":
+        checked: dict[str, str | None] = {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None}
+        if settings.store == "oxigraph":  # a remote store gets no summaries
             load_store(staging / STORE_DIR, staging / TRIG_FILE, void_quads)
             gc.collect()
             summarize_store(staging / STORE_DIR, staging / SUMMARIES_FILE, settings.summary_from)
-        summarized = {SUMMARIES_FILE: None} if (staging / SUMMARIES_FILE).exists() else {}  # not for remote stores
-        write_checksums(staging, {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None, **summarized})
+            checked[SUMMARIES_FILE] = None
+        write_checksums(staging, checked)
         result = BuildResult(
             out_dir=out_dir,
             build_iri=str(build_iri),

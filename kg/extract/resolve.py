@@ -93,12 +93,15 @@ class _Table(Generic[_T]):
         return found
 
 
+#: Numbers a mention row holds: start, end, text number, entity (or cluster) number.
+_ROW = 4
+_NUMBER = _ROW - 1  # where in a row the entity (or cluster) number is
+
+
 class LinkedMentions(Mapping[str, list[LinkedMention]]):
     """Each article's linked mentions, kept compactly: per article one array of (start,
     end, text number, entity number) rows, the texts and entity ids numbered once for the
     corpus. linked[key] rebuilds that one article's LinkedMentions, in the order added."""
-
-    _ROW = 4
 
     def __init__(self) -> None:
         self._rows: dict[str, array[int]] = {}
@@ -111,14 +114,14 @@ class LinkedMentions(Mapping[str, list[LinkedMention]]):
         rows = array("i")
         for m in linked:
             rows.extend((m.start, m.end, self._texts.index(m.text), self._entities.index(m.entity)))
-        self._count += len(rows) // self._ROW - len(self._rows.get(key, ())) // self._ROW
+        self._count += len(rows) // _ROW - len(self._rows.get(key, ())) // _ROW
         self._rows[key] = rows
 
     def __getitem__(self, key: str) -> list[LinkedMention]:
         rows, texts, entities = self._rows[key], self._texts.values, self._entities.values
         return [
             LinkedMention(rows[i], rows[i + 1], texts[rows[i + 2]], entities[rows[i + 3]])
-            for i in range(0, len(rows), self._ROW)
+            for i in range(0, len(rows), _ROW)
         ]
 
     def __iter__(self) -> Iterator[str]:
@@ -389,7 +392,7 @@ def resolve_corpus(
             if group.hinted:
                 entity.hinted_type = group.hinted
             local.append(eids.index(eid))
-        for i in range(3, len(rows), 4):
+        for i in range(_NUMBER, len(rows), _ROW):
             rows[i] = local[rows[i]]
         per_article[key] = rows
     del groups
@@ -419,7 +422,7 @@ def resolve_corpus(
                 del entities[eid]
     for entity in entities.values():
         entity.aliases.discard(entity.name)
-    in_articles = ({eids.values[rows[i]] for i in range(3, len(rows), 4)} for rows in per_article.values())
+    in_articles = ({eids.values[rows[i]] for i in range(_NUMBER, len(rows), _ROW)} for rows in per_article.values())
     _describe(entities, in_articles, redirect, authority, gazetteer)
 
     mentions = LinkedMentions()
@@ -430,7 +433,7 @@ def resolve_corpus(
             key,
             sorted(
                 LinkedMention(rows[i], rows[i + 1], texts.values[rows[i + 2]], final[rows[i + 3]])
-                for i in range(0, len(rows), 4)
+                for i in range(0, len(rows), _ROW)
             ),
         )
     return Resolution(entities=entities, mentions=mentions, dropped=dropped, redirects=redirect, authority=authority)
