@@ -42,7 +42,7 @@ from kg.settings import Settings
 from kg.sources import RawSource, SourceError, iter_sources
 from kg.spill import Picked, TextSpill
 from kg.store.oxigraph import STORE_DIR, OxigraphStore
-from kg.summaries import SUMMARIES_FILE, write_summaries
+from kg.summaries import PAGES_FILE, SUMMARIES_FILE, write_summaries
 from kg.terms import quads_to_ox
 
 MANIFEST_FILE = "build.json"
@@ -503,7 +503,7 @@ def _build_from(
             load_store(staging / STORE_DIR, staging / TRIG_FILE, void_quads)
             gc.collect()
             summarize_store(staging / STORE_DIR, staging / SUMMARIES_FILE, settings.summary_from)
-            checked[SUMMARIES_FILE] = None
+            checked[SUMMARIES_FILE] = checked[PAGES_FILE] = None
         write_checksums(staging, checked)
         result = BuildResult(
             out_dir=out_dir,
@@ -541,7 +541,8 @@ def load_store(path: Path, trig: Path, extra: Iterable[ox.Quad] = ()) -> None:
 
 def summarize_store(path: Path, summaries: Path, least: int) -> int:
     """Write the page summaries of the entities at least `least` articles mention, worked
-    out from the store at path (kg.summaries); returns how many."""
+    out from the store at path, and their page lists beside them (kg.summaries); returns
+    how many."""
     store = OxigraphStore(path, read_only=True)
     try:
         return write_summaries(store, summaries, least)

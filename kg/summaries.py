@@ -1,12 +1,15 @@
 """Entity summaries: what an entity page says about the articles that link to an entity (how
 many link with each predicate and the first of them, who else appears in them, when it was in
 the news). Pages ask the store; for an entity that many articles mention the build works the
-summary out once (summaries.json in out/), so that its page costs what any other page does.
+summary out once (summaries.json in out/), with the whole list of articles that mention it
+(summary-pages.txt), so that any of its pages costs what a page of any other entity does.
 Co-mentions are counted over the most recent RECENT articles; the timeline counts them all."""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -20,6 +23,8 @@ from kg.namespaces import OA, SCHEMA
 from kg.store.base import GraphStore
 
 SUMMARIES_FILE = "summaries.json"
+#: Every summarised entity's PAGED subjects (IRI order, one a line), entity after entity.
+PAGES_FILE = "summary-pages.txt"
 #: How many articles an entity page lists at a time.
 PAGE_SIZE = 100
 #: Links an entity page counts but does not list, and the one it lists page by page.
@@ -135,6 +140,9 @@ class EntitySummary:
     incoming: list[Incoming]
     co_mentioned: list[Count] = field(default_factory=list)
     timeline: list[Count] = field(default_factory=list)
+    #: Where in PAGES_FILE each page of PAGED subjects starts (PAGE_SIZE lines a page), then
+    #: where the entity's lines end: page n (from 1) is bytes pages[n-1]:pages[n].
+    pages: list[int] = field(default_factory=list)
 
 
 def summarize(store: GraphStore, iri: str) -> EntitySummary:
@@ -148,10 +156,20 @@ def summarize(store: GraphStore, iri: str) -> EntitySummary:
 
 def write_summaries(store: GraphStore, path: Path, least: int) -> int:
     """Summarise every entity at least `least` articles mention into path (JSON, keys
-    sorted, so the same store gives the same bytes); returns how many."""
+    sorted, so the same store gives the same bytes), their PAGED subjects into PAGES_FILE
+    beside it; returns how many."""
     query = f"SELECT ?e WHERE {{ ?a <{SCHEMA.mentions}> ?e }} GROUP BY ?e HAVING (COUNT(?a) >= {int(least)})"
     famous = sorted(row["e"].value for row in store.query(query) if isinstance(row["e"], ox.NamedNode))
-    summaries = {iri: asdict(summarize(store, iri)) for iri in famous}
+    summaries = {}
+    with (path.parent / PAGES_FILE).open("wb") as lines:
+        for iri in famous:
+            summary = summarize(store, iri)
+            subjects = paged_subjects(store, iri, PAGED, 0, sys.maxsize)
+            summary.pages = [lines.tell()]
+            for start in range(0, len(subjects), PAGE_SIZE):
+                lines.write("".join(f"{s}\n" for s in subjects[start : start + PAGE_SIZE]).encode("utf-8"))
+                summary.pages.append(lines.tell())
+            summaries[iri] = asdict(summary)
     text = json.dumps({"least": least, "entities": summaries}, ensure_ascii=False, sort_keys=True, indent=1)
     path.write_text(text + "\n", encoding="utf-8")
     return len(summaries)
@@ -166,8 +184,40 @@ def read_summaries(path: Path) -> dict[str, EntitySummary]:
                 [Incoming(**group) for group in summary["incoming"]],
                 [Count(**c) for c in summary["co_mentioned"]],
                 [Count(**c) for c in summary["timeline"]],
+                [int(offset) for offset in summary["pages"]],
             )
             for iri, summary in data["entities"].items()
         }
     except (OSError, ValueError, KeyError, TypeError):
         return {}
+
+
+class SummaryPages:
+    """The PAGES_FILE of one build, opened once: reads go to that file even after a rebuild
+    has put another build in its place."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._fd: int | None = os.open(path, os.O_RDONLY)
+        except OSError:
+            self._fd = None
+
+    def page(self, summary: EntitySummary, number: int) -> list[str] | None:
+        """The PAGED subjects on page `number` (from 1) of a summarised entity ([] past its
+        last page), or None when this build's file cannot say (then ask the store)."""
+        if self._fd is None or len(summary.pages) < 2:
+            return None
+        if number >= len(summary.pages):
+            return []
+        start, end = summary.pages[number - 1], summary.pages[number]
+        try:
+            data = os.pread(self._fd, end - start, start)
+        except OSError:
+            return None
+        lines = data.decode("utf-8").splitlines()
+        return lines if len(data) == end - start else None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

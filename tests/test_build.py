@@ -49,6 +49,7 @@ def test_out_has_every_file(built: Path) -> None:
         "validation.ttl",
         "validation.json",
         "summaries.json",
+        "summary-pages.txt",
     }
 
 
@@ -122,7 +123,7 @@ def test_rapper_reads_turtle_and_ntriples_to_the_same_count(built: Path) -> None
 
 def test_sha256sums_match_files(built: Path) -> None:
     lines = (built / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == len(dump_names()) + 2  # and void.ttl, summaries.json
+    assert len(lines) == len(dump_names()) + 3  # and void.ttl, summaries.json, summary-pages.txt
     for line in lines:
         digest, name = line.split("  ")
         assert hashlib.sha256((built / name).read_bytes()).hexdigest() == digest

@@ -689,11 +689,11 @@ def test_entity_pages_from_build_summaries_are_the_live_pages(
     tmp_path: Path, extractor: SpacyExtractor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With summary_from 1 the build works out every mentioned entity's summary
-    (summaries.json, listed in SHA256SUMS); each page made with it is byte for byte the page
-    asked of the store: the first page from the summary alone, later ones (one article a
-    page here) asking the store only which articles to list."""
+    (summaries.json and summary-pages.txt, listed in SHA256SUMS); each page made with it is
+    byte for byte the page asked of the store, every page (one article a page here) without
+    asking the store who links to the entity."""
     import kg.summaries
-    from kg.summaries import SUMMARIES_FILE, read_summaries
+    from kg.summaries import PAGES_FILE, SUMMARIES_FILE, read_summaries
     from kg.web import pages
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SEED_EPOCH)
@@ -704,7 +704,8 @@ def test_entity_pages_from_build_summaries_are_the_live_pages(
     build(settings, extractor=extractor)
     summaries = read_summaries(out / SUMMARIES_FILE)
     assert len(summaries) > 20
-    assert SUMMARIES_FILE in (out / "SHA256SUMS").read_text(encoding="utf-8")
+    listed = (out / "SHA256SUMS").read_text(encoding="utf-8")
+    assert SUMMARIES_FILE in listed and PAGES_FILE in listed
     base = settings.base_iri
     app = create_app(settings)
     site = app.extensions["kg"].site
@@ -716,7 +717,7 @@ def test_entity_pages_from_build_summaries_are_the_live_pages(
         for page in range(1, mentioned + 2):  # and one past the end
             path = "/" + iri[len(base) :] + (f"?page={page}" if page > 1 else "")
             with monkeypatch.context() as patched:
-                for name in ("incoming", "co_mentioned", "timeline"):  # none of them may ask the store
+                for name in ("incoming", "co_mentioned", "timeline", "paged_subjects"):  # none may ask the store
                     patched.setattr(pages, name, _must_not_be_called)
                 from_summary = client.get(path, headers={"Accept": "text/html"})
             site._summaries = {}  # the store only

@@ -161,13 +161,11 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
     summary = site.summary(iri) if not description.parts else None
     if summary is not None and page_number == 1:  # worked out by the build: many articles name it
         links_in = summary.incoming
-    elif summary is not None:  # a later page: only which articles it lists is asked of the store
-        links_in = [
-            dataclasses.replace(g, subjects=paged_subjects(site.store, iri, PAGED, offset, MENTIONED_IN_CAP))
-            if g.predicate == PAGED
-            else g
-            for g in summary.incoming
-        ]
+    elif summary is not None:  # a later page: which articles it lists comes from the build too
+        listed = site.summary_pages.page(summary, page_number)
+        if listed is None:  # the build's page list cannot say: ask the store
+            listed = paged_subjects(site.store, iri, PAGED, offset, MENTIONED_IN_CAP)
+        links_in = [dataclasses.replace(g, subjects=listed) if g.predicate == PAGED else g for g in summary.incoming]
     else:
         links_in = incoming(
             site.store,

@@ -18,7 +18,7 @@ from kg.querypool import QueryPool, RemoteQueries
 from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import GraphStore, OxigraphStore, open_store
-from kg.summaries import SUMMARIES_FILE, EntitySummary, read_summaries
+from kg.summaries import PAGES_FILE, SUMMARIES_FILE, EntitySummary, SummaryPages, read_summaries
 
 EXTENSION_KEY = "kg"
 BUDGETS_KEY = "kg.budgets"
@@ -40,6 +40,7 @@ class Site:
     _search: SearchIndex | None = field(default=None, init=False, repr=False)
     _search_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _summaries: dict[str, EntitySummary] | None = field(default=None, init=False, repr=False)
+    summary_pages: SummaryPages = field(init=False, repr=False)
 
     def summary(self, iri: str) -> EntitySummary | None:
         """The summary the build kept of an entity many articles mention, else None (read
@@ -64,6 +65,8 @@ class Site:
             self.queries = RemoteQueries(self.store, settings, workers, waiting)
         weakref.finalize(self, self.queries.close)
         self._summaries = read_summaries(self.out_dir / SUMMARIES_FILE)
+        self.summary_pages = SummaryPages(self.out_dir / PAGES_FILE)
+        weakref.finalize(self, self.summary_pages.close)
 
     def verify(self) -> list[str]:
         """Hash every file SHA256SUMS lists (seconds per GB; kg serve does it in the background
