@@ -380,6 +380,8 @@ def build(
     try:
         with exclusive_lock(lock):
             remove_leftovers(out_dir)
+            if validate:  # a missing or broken shapes folder fails now, not after the extraction
+                _check_validation_inputs(settings)
             digest = inputs_digest(settings, validate=validate, allow_invalid=allow_invalid)
             previous = None if force else unchanged_build(out_dir, digest, MANIFEST_FILE, settings.store == "oxigraph")
             if previous is not None:
@@ -565,6 +567,18 @@ def _load_remote(settings: Settings, quads: Iterable[ox.Quad], minter: Minter) -
 
 
 VALIDATION_FILES = ("validation.ttl", "validation.json")
+
+
+def _check_validation_inputs(settings: Settings) -> None:
+    """Read the shapes and ontology the build will validate with (small files), or raise
+    the BuildError validation would raise at the end of the build."""
+    from kg.validate import ValidationInputError, load_ontology, load_shapes
+
+    try:
+        load_shapes(settings.shapes_dir)
+        load_ontology(settings.ontology_dir)
+    except ValidationInputError as exc:
+        raise BuildError(f"cannot validate the build: {exc} (settings shapes_dir, ontology_dir)") from exc
 
 
 def _validate_staging(staging: Path, settings: Settings, allow_invalid: bool) -> dict[str, Any]:

@@ -339,3 +339,21 @@ def test_deleted_raw_file_leaves_the_graph(tmp_path: Path, extractor: SpacyExtra
     store = ox.Store.read_only(str(out / "store"))
     assert ox.NamedNode(gone) not in set(store.named_graphs())
     assert not list(store.quads_for_pattern(None, None, None, ox.NamedNode(gone)))
+
+
+class _NoExtraction:
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the build reached the extractor ({name}) before checking its shapes")
+
+
+@pytest.mark.parametrize("missing", ["shapes_dir", "ontology_dir"])
+def test_missing_shapes_fail_the_build_before_any_extraction(tmp_path: Path, missing: str) -> None:
+    """A shapes or ontology folder that is not there fails at once (exit 1 from the CLI),
+    not after the extraction of the whole corpus, and out/ is left as it was."""
+    out = tmp_path / "out"
+    settings = Settings(raw_dir=RAW, out_dir=out).replace(**{missing: tmp_path / "nowhere"})
+    extractor: SpacyExtractor = _NoExtraction()  # type: ignore[assignment]
+    expected = f"cannot validate the build: {tmp_path / 'nowhere'}: .* folder does not exist"
+    with pytest.raises(BuildError, match=expected):
+        build(settings, extractor=extractor)
+    assert not out.exists()
