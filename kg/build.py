@@ -37,7 +37,7 @@ from kg.mapping.article import article_triples
 from kg.mapping.entity import entity_triples
 from kg.mapping.provenance import Agent, build_triples, source_triples
 from kg.namespaces import PREFIXES
-from kg.progress import ProgressCallback
+from kg.progress import ProgressCallback, StageCallback
 from kg.settings import Settings
 from kg.sources import RawSource, SourceError, iter_sources
 from kg.spill import Picked, TextSpill
@@ -368,6 +368,7 @@ def build(
     allow_invalid: bool = False,
     progress: ProgressCallback | None = None,
     force: bool = False,
+    stages: StageCallback | None = None,
 ) -> BuildResult:
     """Build out_dir from raw_dir. Bad files become problems; the rest is validated and
     published. A build with SHACL violations is not published (InvalidBuildError) unless
@@ -387,7 +388,13 @@ def build(
             if previous is not None:
                 return _unchanged_result(settings, previous)
             return _build(
-                settings, extractor, validate=validate, allow_invalid=allow_invalid, progress=progress, inputs=digest
+                settings,
+                extractor,
+                validate=validate,
+                allow_invalid=allow_invalid,
+                progress=progress,
+                inputs=digest,
+                stages=stages or (lambda stage: None),
             )
     except BlockingIOError:
         raise BuildError(f"another kg build is writing {settings.out_dir} (it holds {lock})") from None
@@ -417,6 +424,7 @@ def _build(
     allow_invalid: bool,
     progress: ProgressCallback | None = None,
     inputs: str = "",
+    stages: StageCallback = lambda stage: None,
 ) -> BuildResult:
     settings.out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
     # the article bodies wait in a temporary file beside out/ until they are mapped
@@ -429,6 +437,7 @@ def _build(
             allow_invalid=allow_invalid,
             progress=progress,
             inputs=inputs,
+            stages=stages,
         )
 
 
@@ -441,6 +450,7 @@ def _build_from(
     allow_invalid: bool,
     progress: ProgressCallback | None,
     inputs: str,
+    stages: StageCallback,
 ) -> BuildResult:
     clock = build_times()
     started = clock()
@@ -455,6 +465,7 @@ def _build_from(
     except AuthorityError as exc:
         raise BuildError(str(exc)) from exc
     extractor = extractor or SpacyExtractor(settings.spacy_model)
+    stages(f"read {len(articles)} articles; extracting their entities")
     mentions, cached = _extract(settings, extractor, articles, bodies, progress)
     resolution = resolve_corpus(
         mentions,  # read from the cache and let go of article by article
@@ -464,6 +475,7 @@ def _build_from(
         consume=True,
     )
     reused = cached - mentions.extracted
+    stages(f"resolved {resolution.mentions.count()} mentions to {len(resolution.entities)} entities; mapping")
     extractor_version = extractor.version
     build_iri = minter.build(_build_id(settings, articles, extractor_version))
     software = Agent(minter.agent("kg"), "kg", kg.__version__)
@@ -490,6 +502,7 @@ def _build_from(
         sorter = DumpSorter(staging)
         sort_mapped(sorter, mapped)
         quad_count = sorter.quads
+        stages(f"mapped {quad_count} quads; writing the dumps")
         dumps, stats = sorter.write(staging)
         void = void_triples(minter, stats, dumps, modified=ended, license_iri=settings.license)
         void_quads = list(quads_to_ox((s, p, o, minter.void_graph()) for s, p, o in void))
@@ -502,8 +515,10 @@ def _build_from(
         gc.collect()
         checked: dict[str, str | None] = {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None}
         if settings.store == "oxigraph":  # a remote store gets no summaries
+            stages("loading the store")
             load_store(staging / STORE_DIR, staging / TRIG_FILE, void_quads)
             gc.collect()
+            stages(f"summarising the entities at least {settings.summary_from} articles mention")
             summarize_store(staging / STORE_DIR, staging / SUMMARIES_FILE, settings.summary_from)
             checked[SUMMARIES_FILE] = checked[PAGES_FILE] = None
         write_checksums(staging, checked)
@@ -519,8 +534,10 @@ def _build_from(
             reused=reused,
         )
         if validate:
+            stages("validating")
             result.validation = _validate_staging(staging, settings, allow_invalid)
         if settings.store == "sparql":
+            stages(f"loading the remote store {settings.sparql_gsp or settings.sparql_update_endpoint}")
             dumped = ox.parse(path=str(staging / TRIG_FILE), format=ox.RdfFormat.TRIG)
             result.dropped = _load_remote(settings, itertools.chain(dumped, void_quads), minter)
         _write_manifest(staging / MANIFEST_FILE, result, ended, settings, inputs)

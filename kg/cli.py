@@ -110,12 +110,16 @@ def build_command(
     """Build out/ (dumps, VoID, checksums, validation report, store) from the raw article files.
     Does nothing when out/ already holds a build of the same raw files, code and settings."""
     from kg.build import BuildError, InvalidBuildError, build
-    from kg.progress import Progress
+    from kg.progress import Progress, Stages
 
     settings = _settings(ctx, raw_dir=raw_dir, out_dir=out_dir, base_iri=base_iri, **store)
     try:
         result = build(
-            settings, allow_invalid=allow_invalid, progress=Progress("kg build: extracting entities"), force=force
+            settings,
+            allow_invalid=allow_invalid,
+            progress=Progress("kg build: extracting entities"),
+            force=force,
+            stages=Stages("kg build"),
         )
     except InvalidBuildError as exc:
         click.echo(exc.report, err=True, nl=False)

@@ -60,3 +60,22 @@ class Progress:
             self.stream.write(self.line(done, total) + "\n")
             self.stream.flush()
             self.last = now
+
+
+#: A stage of long work begins: the core calls it with what it now does.
+StageCallback = Callable[[str], None]
+
+
+class Stages:
+    """Report each stage of long work as a plain line with the time since the start, so a
+    long build after its extraction bar does not look stuck."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.clock = clock
+        self.started = clock()
+
+    def __call__(self, stage: str) -> None:
+        self.stream.write(f"{self.label}: [{_duration(self.clock() - self.started)}] {stage}\n")
+        self.stream.flush()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from kg.progress import Progress
+from kg.progress import Progress, Stages
 from tests.conftest import RAW, ROOT
 
 
@@ -58,3 +59,20 @@ def test_kg_build_logs_progress_when_not_a_terminal(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "kg build: extracting entities: 2/2 articles (" in run.stderr
+    stages = [line.split("] ", 1)[1] for line in run.stderr.splitlines() if line.startswith("kg build: [")]
+    assert [re.sub(r"\d+", "N", stage) for stage in stages] == [
+        "read N articles; extracting their entities",
+        "resolved N mentions to N entities; mapping",
+        "mapped N quads; writing the dumps",
+        "loading the store",
+        "summarising the entities at least N articles mention",
+        "validating",
+    ]
+
+
+def test_stages_say_when_each_began() -> None:
+    stream, clock = io.StringIO(), Clock()
+    stages = Stages("kg build", stream=stream, clock=clock)
+    clock.now = 75.0
+    stages("loading the store")
+    assert stream.getvalue() == "kg build: [1m15s] loading the store\n"
