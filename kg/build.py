@@ -600,7 +600,7 @@ def _check_validation_inputs(settings: Settings) -> None:
 
 def _validate_staging(staging: Path, settings: Settings, allow_invalid: bool) -> dict[str, Any]:
     """Validate the staged build; write validation.ttl and validation.json into it."""
-    from kg.reports import format_json, format_text, format_turtle
+    from kg.reports import format_text, write_json, write_turtle
     from kg.validate import ValidationInputError, run_validation
 
     files = [staging / "kg.trig", staging / VOID_FILE]
@@ -611,8 +611,10 @@ def _validate_staging(staging: Path, settings: Settings, allow_invalid: bool) ->
         raise BuildError(f"cannot validate the build: {exc} (settings shapes_dir, ontology_dir)") from exc
     except ExecutorError as exc:
         raise BuildError(f"validation failed: {exc}; {settings.out_dir} left unchanged") from exc
-    (staging / VALIDATION_FILES[0]).write_text(format_turtle(outcome), encoding="utf-8")
-    (staging / VALIDATION_FILES[1]).write_text(format_json(outcome), encoding="utf-8")
+    with (staging / VALIDATION_FILES[0]).open("wb") as turtle:
+        write_turtle(outcome, turtle)
+    with (staging / VALIDATION_FILES[1]).open("w", encoding="utf-8") as report:
+        write_json(outcome, report)
     if not outcome.conforms and not allow_invalid:
         raise InvalidBuildError(
             f"the new build has {outcome.count('Violation')} SHACL violation(s); {settings.out_dir} left unchanged "

@@ -4,13 +4,18 @@ annotations pointing at the raw file of each article."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
+import pyoxigraph as ox
+
 from kg.namespaces import PREFIXES, curie
-from kg.validate import SEVERITIES, ValidationOutcome, ValidationResult, report_graph
+from kg.validate import SEVERITIES, ValidationOutcome, ValidationResult, report_triples
 
 FORMATS = ("text", "turtle", "json", "junit", "github")
 #: Version of the JSON report layout (documented in the README); bump on incompatible change.
@@ -53,36 +58,63 @@ def format_text(outcome: ValidationOutcome) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_turtle(outcome: ValidationOutcome, out: IO[bytes]) -> None:
+    """The standard sh:ValidationReport as Turtle, written as it is made."""
+    ox.serialize(report_triples(outcome), output=out, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+
+
 def format_turtle(outcome: ValidationOutcome) -> str:
     """The standard sh:ValidationReport."""
-    return report_graph(outcome).serialize(format="turtle")
+    buffer = io.BytesIO()
+    write_turtle(outcome, buffer)
+    return buffer.getvalue().decode("utf-8")
 
 
-def format_json(outcome: ValidationOutcome) -> str:
-    """Stable JSON: {"version", "conforms", "counts", "triples", "articles", "results": [...]}."""
-    doc = {
+def _json_result(r: ValidationResult) -> dict[str, Any]:
+    return {
+        "severity": r.severity.lower(),
+        "focus": r.focus,
+        "path": r.path,
+        "message": r.message,
+        "value": r.value,
+        "shape": r.shape if "://" in r.shape else None,
+        "constraint": r.constraint,
+        "article": r.headline,
+        "file": r.file,
+    }
+
+
+def _json_chunks(outcome: ValidationOutcome) -> Iterator[str]:
+    """json.dumps(document, indent=2) of the report, a result at a time."""
+    head = {
         "version": JSON_VERSION,
         "conforms": outcome.conforms,
         "counts": {s.lower(): outcome.count(s) for s in SEVERITIES},
         "triples": outcome.triples,
         "articles": outcome.articles,
         "engine": outcome.engine,
-        "results": [
-            {
-                "severity": r.severity.lower(),
-                "focus": r.focus,
-                "path": r.path,
-                "message": r.message,
-                "value": r.value,
-                "shape": r.shape if "://" in r.shape else None,
-                "constraint": r.constraint,
-                "article": r.headline,
-                "file": r.file,
-            }
-            for r in outcome.results
-        ],
+        "results": [],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(head, indent=2, ensure_ascii=False)
+    if not outcome.results:
+        yield text + "\n"
+        return
+    yield text.removesuffix("[]\n}") + "[\n"
+    for i, r in enumerate(outcome.results):
+        item = json.dumps(_json_result(r), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        yield ("    " if i == 0 else ",\n    ") + item
+    yield "\n  ]\n}\n"
+
+
+def write_json(outcome: ValidationOutcome, out: IO[str]) -> None:
+    """Stable JSON (see format_json), written a result at a time."""
+    for chunk in _json_chunks(outcome):
+        out.write(chunk)
+
+
+def format_json(outcome: ValidationOutcome) -> str:
+    """Stable JSON: {"version", "conforms", "counts", "triples", "articles", "results": [...]}."""
+    return "".join(_json_chunks(outcome))
 
 
 def _case_name(r: ValidationResult) -> str:

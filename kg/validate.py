@@ -25,7 +25,7 @@ from rdflib.term import Node
 
 from kg.executor import Executor, LocalExecutor, per_process
 from kg.formats import format_for_path
-from kg.namespaces import OA, PREFIXES, PROV, SCHEMA
+from kg.namespaces import OA, PROV, SCHEMA
 
 SEVERITIES = ("Violation", "Warning", "Info")
 _SEVERITY_ORDER = {name: i for i, name in enumerate(SEVERITIES)}
@@ -629,33 +629,46 @@ def load_quads(paths: Sequence[Path]) -> list[ox.Quad] | None:
     return quads
 
 
-def report_graph(outcome: ValidationOutcome) -> Graph:
-    """The standard sh:ValidationReport of an outcome."""
-    from rdflib import BNode, Literal
-    from rdflib.util import from_n3
+def report_triples(outcome: ValidationOutcome) -> Iterator[ox.Triple]:
+    """The standard sh:ValidationReport of an outcome, a triple at a time (the report of a
+    large corpus has hundreds of thousands of results: as an rdflib graph it took 2 GB)."""
 
-    report = Graph()
-    for prefix, namespace in PREFIXES.items():
-        report.bind(prefix, namespace, override=True, replace=True)
-    root = BNode("report")
-    report.add((root, RDF.type, SH.ValidationReport))
-    report.add((root, SH.conforms, Literal(outcome.conforms)))
+    def sh(local: str) -> ox.NamedNode:
+        return ox.NamedNode(str(SH) + local)
+
+    a, result = ox.NamedNode(str(RDF.type)), sh("result")
+    root = ox.BlankNode("report")
+    yield ox.Triple(root, a, sh("ValidationReport"))
+    yield ox.Triple(root, sh("conforms"), ox.Literal(str(outcome.conforms).lower(), datatype=_XSD_BOOLEAN))
+    for i in range(len(outcome.results)):
+        yield ox.Triple(root, result, ox.BlankNode(f"r{i}"))
     for i, r in enumerate(outcome.results):
-        node = BNode(f"r{i}")
-        report.add((root, SH.result, node))
-        report.add((node, RDF.type, SH.ValidationResult))
-        report.add((node, SH.focusNode, URIRef(r.focus) if r.focus_is_iri else BNode(r.focus)))
-        report.add((node, SH.resultSeverity, SH[r.severity]))
-        report.add((node, SH.resultMessage, Literal(r.message)))
-        report.add((node, SH.sourceConstraintComponent, URIRef(r.constraint)))
-        report.add((node, SH.sourceShape, URIRef(r.shape) if "://" in r.shape else BNode(r.shape)))
+        node = ox.BlankNode(f"r{i}")
+        yield ox.Triple(node, a, sh("ValidationResult"))
+        yield ox.Triple(node, sh("focusNode"), ox.NamedNode(r.focus) if r.focus_is_iri else ox.BlankNode(r.focus))
+        yield ox.Triple(node, sh("resultSeverity"), sh(r.severity))
+        yield ox.Triple(node, sh("resultMessage"), ox.Literal(r.message))
+        yield ox.Triple(node, sh("sourceConstraintComponent"), ox.NamedNode(r.constraint))
+        shape = ox.NamedNode(r.shape) if "://" in r.shape else ox.BlankNode(r.shape)
+        yield ox.Triple(node, sh("sourceShape"), shape)
         if r.path:
-            report.add((node, SH.resultPath, URIRef(r.path)))
+            yield ox.Triple(node, sh("resultPath"), ox.NamedNode(r.path))
         if r.value_term:
-            value = from_n3(r.value_term)
-            if value is not None:
-                report.add((node, SH.value, value))  # type: ignore[arg-type]
-    return report
+            yield ox.Triple(node, sh("value"), _nt_term(r.value_term))
+
+
+_XSD_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
+
+
+def _nt_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A term written in N-Triples syntax."""
+    if text.startswith("<") and text.endswith(">"):
+        return ox.NamedNode(text[1:-1])
+    if text.startswith("_:"):
+        return ox.BlankNode(text[2:])
+    term = next(iter(ox.parse(f"<urn:s> <urn:p> {text} .", format=ox.RdfFormat.N_TRIPLES))).object
+    assert not isinstance(term, ox.Triple)
+    return term
 
 
 def _file_quads(files: Sequence[Path], extra: Graph) -> QuadSource:

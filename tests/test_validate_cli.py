@@ -9,9 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
 
 from kg.build import InvalidBuildError, build
 from kg.settings import Settings
+from kg.validate import ValidationOutcome, ValidationResult
 from tests.conftest import RAW, ROOT
 from tests.conftest import run_kg as kg
 
@@ -207,3 +209,68 @@ def test_a_build_folder_stands_for_its_graph(built: Path) -> None:
     default = kg("validate", "--out", str(built), "--format", "json")
     assert folder.returncode == default.returncode == 0, folder.stdout[-2000:]
     assert json.loads(folder.stdout) == json.loads(default.stdout)
+
+
+def _rdflib_report(outcome: ValidationOutcome) -> Graph:
+    """The sh:ValidationReport of an outcome, made the plain way (rdflib, in memory)."""
+    from rdflib import BNode, Literal, URIRef
+    from rdflib.namespace import RDF, SH
+    from rdflib.util import from_n3
+
+    report = Graph()
+    root = BNode()
+    report.add((root, RDF.type, SH.ValidationReport))
+    report.add((root, SH.conforms, Literal(outcome.conforms)))
+    for r in outcome.results:
+        node = BNode()
+        report.add((root, SH.result, node))
+        report.add((node, RDF.type, SH.ValidationResult))
+        report.add((node, SH.focusNode, URIRef(r.focus) if r.focus_is_iri else BNode(r.focus)))
+        report.add((node, SH.resultSeverity, SH[r.severity]))
+        report.add((node, SH.resultMessage, Literal(r.message)))
+        report.add((node, SH.sourceConstraintComponent, URIRef(r.constraint)))
+        report.add((node, SH.sourceShape, URIRef(r.shape) if "://" in r.shape else BNode(r.shape)))
+        if r.path:
+            report.add((node, SH.resultPath, URIRef(r.path)))
+        if r.value_term:
+            report.add((node, SH.value, from_n3(r.value_term)))  # type: ignore[arg-type]
+    return report
+
+
+def test_streamed_reports_are_the_report(tmp_path: Path) -> None:
+    """validation.ttl is written a triple at a time (pyoxigraph) and validation.json a result
+    at a time; the Turtle is the same graph as the report made in memory with rdflib, the
+    JSON the same bytes as json.dumps of the whole document."""
+    from rdflib.compare import isomorphic
+
+    from kg.reports import _json_result, format_json, format_turtle, write_json, write_turtle
+    from kg.validate import SEVERITIES
+
+    date = '"2018-13-45"^^<http://www.w3.org/2001/XMLSchema#date>'
+    p, s, c = "http://p", "http://s", "http://c"
+    results = [
+        ValidationResult("http://x/a", None, "Warning", 'says "so"\nü', s, c, None, "Hé", "a.txt"),
+        ValidationResult("b0", p, "Violation", "m", "nb1", c, "v", None, None, False, date),
+        ValidationResult("http://x/c", p, "Info", "m", s, c, "v", None, None, True, '"hi"@en'),
+        ValidationResult("http://x/d", p, "Info", "m", s, c, "x", None, None, True, "<http://x/e>"),
+    ]
+    for found in ([], results):
+        outcome = ValidationOutcome(found, 10, 2, "turbo")
+        with (tmp_path / "report.ttl").open("wb") as out:
+            write_turtle(outcome, out)
+        streamed = Graph().parse(tmp_path / "report.ttl", format="turtle")
+        assert isomorphic(streamed, _rdflib_report(outcome))
+        assert format_turtle(outcome) == (tmp_path / "report.ttl").read_text(encoding="utf-8")
+        document = {
+            "version": 1,
+            "conforms": outcome.conforms,
+            "counts": {s.lower(): outcome.count(s) for s in SEVERITIES},
+            "triples": 10,
+            "articles": 2,
+            "engine": "turbo",
+            "results": [_json_result(r) for r in found],
+        }
+        with (tmp_path / "report.json").open("w", encoding="utf-8") as text:
+            write_json(outcome, text)
+        expected = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        assert (tmp_path / "report.json").read_text(encoding="utf-8") == format_json(outcome) == expected
