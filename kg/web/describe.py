@@ -165,21 +165,25 @@ def evidence_for(
 def _evidence(
     store: GraphStore, annotation: ox.NamedNode, graph: ox.NamedNode, entity: str, article: str, minter: Minter | None
 ) -> Evidence:
-    """One annotation's position and quote selectors, read inside its article graph."""
+    """One annotation's position and quote selectors, read inside its article graph. For an
+    annotation kg minted, the position is the one its IRI names (kg mints the IRI from the
+    position selector's offsets) and only the quote selector is looked up."""
     values: dict[str, object] = {}
     minted = minter.mention_selectors(annotation.value) if minter else None
-    selectors = [ox.NamedNode(iri) for iri in minted] if minted else _selectors(store, annotation, graph)
+    span = minter.mention_span(annotation.value) if minter and minted else None
+    selectors = [ox.NamedNode(minted[1])] if minted else _selectors(store, annotation, graph)
     for selector in selectors:
         for q in store.match(selector, None, None, graph):
             values.setdefault(q.predicate.value.removeprefix(_OA), q.object)
-    if minted and not {"start", "end", "exact"} <= values.keys():  # not where kg puts them
+    if minted and "exact" not in values:  # not where kg puts it
         return _evidence(store, annotation, graph, entity, article, None)
+    start, end = span or (term_int(values.get("start")), term_int(values.get("end")))
     return Evidence(
         annotation.value,
         entity,
         article,
-        term_int(values.get("start")),
-        term_int(values.get("end")),
+        start,
+        end,
         _text(values.get("exact")),
         _text(values.get("prefix")),
         _text(values.get("suffix")),
