@@ -283,7 +283,16 @@ def bench_http(out: Path, n: int, repeat: int = 30) -> str:
     return "\n".join(lines)
 
 
-STAGES = ("extraction", "build", "memory", "validation", "queries", "http")
+def bench_throughput(out: Path) -> str:
+    """Requests per second under wrk: kg serve against oxigraph serve-read-only (bench.soak)."""
+    if shutil.which("wrk") is None:
+        return "\nthroughput: skipped, needs wrk (Debian: apt-get install wrk)"
+    from bench.soak import throughput
+
+    return throughput(out)
+
+
+STAGES = ("extraction", "build", "memory", "validation", "queries", "http", "throughput")
 
 
 def main() -> None:
@@ -305,7 +314,7 @@ def main() -> None:
     if "extraction" in stages:
         print(bench_extraction(raw, n))
     out = args.build
-    if "build" in stages or (out is None and stages & {"validation", "queries", "http"}):
+    if "build" in stages or (out is None and stages & {"validation", "queries", "http", "throughput"}):
         table, out = bench_build(raw, n)
         print(table)
     if "memory" in stages:
@@ -316,6 +325,8 @@ def main() -> None:
         print(bench_queries(out, n))
     if out is not None and "http" in stages:
         print(bench_http(out, n))
+    if out is not None and "throughput" in stages:
+        print(bench_throughput(out))
     print(f"\npeak RSS {_rss_mb():.0f} MB")
     shutil.rmtree(raw)
     if args.build is None and out is not None:

@@ -177,6 +177,98 @@ def _row(name: str, r: dict) -> str:
     )
 
 
+def _entities(out: Path, limit: int = 40) -> tuple[str, list[str]]:
+    """The build's base IRI and the IRIs of the entities most articles mention."""
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str(out / "store"))
+    query = (
+        "SELECT ?e WHERE { ?a <http://schema.org/mentions> ?e } GROUP BY ?e "
+        f"ORDER BY DESC(COUNT(?a)) ?e LIMIT {int(limit)}"
+    )
+    iris = [row[0].value for row in store.query(query, use_default_graph_as_union=True)]  # type: ignore[index,union-attr]
+    del store
+    return json.loads((out / "build.json").read_text())["base_iri"], iris
+
+
+def _oxigraph_server(out: Path) -> tuple[subprocess.Popen[bytes], str] | None:
+    """`oxigraph serve-read-only` (PyPI oxigraph) over the build's store, or None."""
+    oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if not Path(oxigraph).exists():
+        return None
+    port = _free_port()
+    location = ["--location", str(out / "store"), "--bind", f"127.0.0.1:{port}"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    server = subprocess.Popen([oxigraph, "serve-read-only", *location], **quiet)  # type: ignore[call-overload]
+    url = f"http://127.0.0.1:{port}"
+    _wait(url + "/query?query=ASK%7B%7D")
+    return server, url
+
+
+def throughput(out: Path, duration: int = 10, connections: int = 16) -> str:
+    """wrk against a real kg serve and `oxigraph serve-read-only` on the same store: the fast
+    SPARQL queries, and the 40 most mentioned entities (kg: the HTML page and the Turtle twin;
+    Oxigraph: DESCRIBE of the entity as Turtle, the nearest it has to a page). req/s and
+    the ratio of Oxigraph's rate to kg's (1.5 is the target)."""
+    base, entities = _entities(out)
+    unlimited = {"KG_CLIENT_QUERIES": "1000", "KG_CLIENT_QUERY_SECONDS": "1e9", "KG_QUERY_QUEUE": "1000"}
+    json_results = "application/sparql-results+json"
+    sparql = [("/sparql?" + urllib.parse.urlencode({"query": q}), json_results) for q in FAST_QUERIES]
+    pages = [("/" + iri.removeprefix(base), "text/html") for iri in entities]
+    turtle = "text/turtle"
+    twins = [("/" + iri.removeprefix(base), turtle) for iri in entities]
+    runs: dict[str, dict] = {}
+    server, url = _serve(out, unlimited)
+    try:
+        runs["kg sparql"] = _wrk(url, sparql, duration, connections, server.pid)
+        runs["kg pages"] = _wrk(url, pages, duration, connections, server.pid)
+        runs["kg twins"] = _wrk(url, twins, duration, connections, server.pid)
+    finally:
+        server.terminate()
+        server.wait(30)
+    started = _oxigraph_server(out)
+    if started is not None:
+        baseline, ox_url = started
+        try:
+            ox_sparql = [("/query?" + p.split("?", 1)[1] + "&union-default-graph", a) for p, a in sparql]
+            describe = [
+                ("/query?" + urllib.parse.urlencode({"query": f"DESCRIBE <{iri}>", "union-default-graph": ""}), turtle)
+                for iri in entities
+            ]
+            runs["ox sparql"] = _wrk(ox_url, ox_sparql, duration, connections, baseline.pid)
+            runs["ox describe"] = _wrk(ox_url, describe, duration, connections, baseline.pid)
+        finally:
+            baseline.terminate()
+            baseline.wait(30)
+
+    def rate(key: str) -> float:
+        r = runs[key]
+        return float(r["requests"] / r["seconds"])
+
+    rows = [
+        ("fast SPARQL queries: oxigraph serve-read-only (baseline)", "ox sparql", "ox sparql"),
+        ("fast SPARQL queries: kg serve /sparql", "kg sparql", "ox sparql"),
+        ("40 top entities: oxigraph DESCRIBE as Turtle (baseline)", "ox describe", "ox describe"),
+        ("40 top entities: kg serve Turtle twin", "kg twins", "ox describe"),
+        ("40 top entities: kg serve HTML page", "kg pages", "ox describe"),
+    ]
+    lines = [
+        f"\nthroughput: wrk, {connections} connections, 2 threads, {duration} s a row, on the same store",
+        f"| {'what':<58} |    req/s |  p50 ms |   p99 ms | non-2xx | ox/kg |",
+        f"|{'-' * 60}|----------|---------|----------|---------|-------|",
+    ]
+    for name, key, against in rows:
+        if key not in runs:
+            continue
+        r = runs[key]
+        bad = sum(v for k, v in r["statuses"].items() if not k.startswith("2")) + r["errors"]
+        ratio = f"{rate(against) / rate(key):>5.1f}" if against in runs else "    -"
+        lines.append(
+            f"| {name:<58} | {rate(key):>8.1f} | {r['p50_ms']:>7.1f} | {r['p99_ms']:>8.1f} | {bad:>7} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--build", type=Path, help="a kg build (out/ folder); default: build raw/ into a temp folder")
@@ -209,16 +301,10 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(30)
-    oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if Path(oxigraph).exists():
-        ox_port = _free_port()
-        location = ["--location", str(out / "store"), "--bind", f"127.0.0.1:{ox_port}"]
-        baseline = subprocess.Popen(
-            [oxigraph, "serve-read-only", *location], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+    started = _oxigraph_server(out)
+    if started is not None:
+        baseline, ox_url = started
         try:
-            ox_url = f"http://127.0.0.1:{ox_port}"
-            _wait(ox_url + "/query?query=ASK%7B%7D")
             ox_paths = [("/query?" + p[0].split("?", 1)[1] + "&union-default-graph", p[1]) for p in sparql_only]
             ox_run = _wrk(ox_url, ox_paths, quick, args.connections, baseline.pid)
             rows.append(_row("oxigraph serve-read-only (baseline)", ox_run))
