@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -410,8 +411,15 @@ def info_command(ctx: click.Context, out_dir: Path | None) -> None:
     )
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. SIGTERM (kill, a CI timeout, systemd stop) ends kg the way
+    Ctrl-C does: cleanup runs, worker processes are stopped and a build's staging folder is
+    removed, instead of the process vanishing and leaving its workers running."""
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="kg")
 
 

@@ -280,3 +280,50 @@ def test_the_dask_executor_yields_results_in_order_and_raises_task_errors(schedu
 def test_the_dask_executor_needs_an_address() -> None:
     with pytest.raises(ExecutorError, match="scheduler"):
         DaskExecutor("")
+
+
+def _slow_task(folder: str, item: int) -> int:
+    """An executor task that says where it runs, then takes two minutes."""
+    Path(folder, f"worker-{os.getpid()}").touch()
+    time.sleep(120)
+    return item
+
+
+_INTERRUPTED = """
+import signal, sys
+from kg.cli import _terminated
+from kg.executor import LocalExecutor
+from tests.test_executor import _slow_task
+signal.signal(signal.SIGTERM, _terminated)
+for _ in LocalExecutor(2).map(_slow_task, range(4), sys.argv[1]):
+    pass
+"""
+
+
+def test_a_terminated_run_stops_its_worker_processes(tmp_path: Path) -> None:
+    """SIGTERM to kg (as the CLI handles it) stops the local pool's workers at once, instead
+    of leaving them to finish their tasks: a killed build once left a worker validating for
+    half an hour."""
+    run = subprocess.Popen([sys.executable, "-c", _INTERRUPTED, str(tmp_path)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("worker-*"))) < 2:
+            assert time.monotonic() < deadline and run.poll() is None, "the workers never started"
+            time.sleep(0.1)
+        workers = [int(p.name.split("-")[1]) for p in tmp_path.glob("worker-*")]
+        run.terminate()
+        assert run.wait(timeout=20) == 128 + 15
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, f"worker processes {workers} still run after kg ended"
+            time.sleep(0.1)
+    finally:
+        run.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
