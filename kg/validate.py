@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from pyshacl import validate as pyshacl_validate
@@ -645,14 +646,14 @@ def report_triples(outcome: ValidationOutcome) -> Iterator[ox.Triple]:
     for i, r in enumerate(outcome.results):
         node = ox.BlankNode(f"r{i}")
         yield ox.Triple(node, a, sh("ValidationResult"))
-        yield ox.Triple(node, sh("focusNode"), ox.NamedNode(r.focus) if r.focus_is_iri else ox.BlankNode(r.focus))
+        yield ox.Triple(node, sh("focusNode"), _report_iri(r.focus) if r.focus_is_iri else ox.BlankNode(r.focus))
         yield ox.Triple(node, sh("resultSeverity"), sh(r.severity))
         yield ox.Triple(node, sh("resultMessage"), ox.Literal(r.message))
         yield ox.Triple(node, sh("sourceConstraintComponent"), ox.NamedNode(r.constraint))
         shape = ox.NamedNode(r.shape) if "://" in r.shape else ox.BlankNode(r.shape)
         yield ox.Triple(node, sh("sourceShape"), shape)
         if r.path:
-            yield ox.Triple(node, sh("resultPath"), ox.NamedNode(r.path))
+            yield ox.Triple(node, sh("resultPath"), _report_iri(r.path))
         if r.value_term:
             yield ox.Triple(node, sh("value"), _nt_term(r.value_term))
 
@@ -660,15 +661,27 @@ def report_triples(outcome: ValidationOutcome) -> Iterator[ox.Triple]:
 _XSD_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
 
 
+def _report_iri(text: str) -> ox.NamedNode:
+    """An IRI of the report. rdflib reads some IRIs leniently ("http://x/a b" from a Turtle
+    file); the report names those with the offending characters percent-encoded."""
+    try:
+        return ox.NamedNode(text)
+    except ValueError:
+        return ox.NamedNode(quote(text, safe=":/?#[]@!$&'()*+,;=%~"))
+
+
 def _nt_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """A term written in N-Triples syntax."""
+    """A term written in N-Triples syntax (as rdflib's n3() writes it); a literal of the
+    text itself when it is not one pyoxigraph reads."""
     if text.startswith("<") and text.endswith(">"):
-        return ox.NamedNode(text[1:-1])
+        return _report_iri(text[1:-1])
     if text.startswith("_:"):
         return ox.BlankNode(text[2:])
-    term = next(iter(ox.parse(f"<urn:s> <urn:p> {text} .", format=ox.RdfFormat.N_TRIPLES))).object
-    assert not isinstance(term, ox.Triple)
-    return term
+    try:
+        term = next(iter(ox.parse(f"<urn:s> <urn:p> {text} .", format=ox.RdfFormat.N_TRIPLES))).object
+    except (SyntaxError, ValueError, StopIteration):
+        return ox.Literal(text)
+    return term if not isinstance(term, ox.Triple) else ox.Literal(text)
 
 
 def _file_quads(files: Sequence[Path], extra: Graph) -> QuadSource:

@@ -254,6 +254,9 @@ def test_streamed_reports_are_the_report(tmp_path: Path) -> None:
         ValidationResult("http://x/c", p, "Info", "m", s, c, "v", None, None, True, '"hi"@en'),
         ValidationResult("http://x/d", p, "Info", "m", s, c, "x", None, None, True, "<http://x/e>"),
     ]
+    lenient = ValidationResult("http://x/a b", p, "Info", "m", s, c, "v", None, None, True, "<http://x/{v}>")
+    text = format_turtle(ValidationOutcome([lenient], 1, 1, "turbo"))  # IRIs rdflib read leniently
+    assert "<http://x/a%20b>" in text and "<http://x/%7Bv%7D>" in text
     for found in ([], results):
         outcome = ValidationOutcome(found, 10, 2, "turbo")
         with (tmp_path / "report.ttl").open("wb") as out:
