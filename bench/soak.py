@@ -163,7 +163,11 @@ def _serve(out: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str
     )
     url = f"http://127.0.0.1:{port}"
     _wait(url + "/health")
-    return server, url
+    while True:  # the server hashes the build in the background first: measure after that
+        with urllib.request.urlopen(url + "/health", timeout=60) as response:
+            if json.loads(response.read())["checksums"] != "pending":
+                return server, url
+        time.sleep(0.2)
 
 
 def _row(name: str, r: dict) -> str:
