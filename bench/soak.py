@@ -23,6 +23,8 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +34,8 @@ FAST_QUERIES = [
     "ASK { ?s ?p ?o }",
 ]
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+#: Settings that lift the per-client budget, for runs where wrk (one client) measures the server.
+UNLIMITED = {"KG_CLIENT_QUERIES": "1000", "KG_CLIENT_QUERY_SECONDS": "1e9", "KG_QUERY_QUEUE": "1000"}
 
 
 def _free_port() -> int:
@@ -170,6 +174,16 @@ def _serve(out: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str
         time.sleep(0.2)
 
 
+@contextmanager
+def _running(server: subprocess.Popen[bytes], url: str) -> Iterator[tuple[int, str]]:
+    """(pid, URL) of a started server, stopped afterwards."""
+    try:
+        yield server.pid, url
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def _row(name: str, r: dict) -> str:
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
     five = sum(v for k, v in r["statuses"].items() if k.startswith("5"))
@@ -215,21 +229,16 @@ def throughput(out: Path, duration: int = 10, connections: int = 16) -> str:
     Oxigraph: DESCRIBE of the entity as Turtle, the nearest it has to a page). req/s and
     the ratio of Oxigraph's rate to kg's (1.5 is the target)."""
     base, entities = _entities(out)
-    unlimited = {"KG_CLIENT_QUERIES": "1000", "KG_CLIENT_QUERY_SECONDS": "1e9", "KG_QUERY_QUEUE": "1000"}
     json_results = "application/sparql-results+json"
     sparql = [("/sparql?" + urllib.parse.urlencode({"query": q}), json_results) for q in FAST_QUERIES]
     pages = [("/" + iri.removeprefix(base), "text/html") for iri in entities]
     turtle = "text/turtle"
     twins = [("/" + iri.removeprefix(base), turtle) for iri in entities]
     runs: dict[str, dict] = {}
-    server, url = _serve(out, unlimited)
-    try:
-        runs["kg sparql"] = _wrk(url, sparql, duration, connections, server.pid)
-        runs["kg pages"] = _wrk(url, pages, duration, connections, server.pid)
-        runs["kg twins"] = _wrk(url, twins, duration, connections, server.pid)
-    finally:
-        server.terminate()
-        server.wait(30)
+    with _running(*_serve(out, UNLIMITED)) as (pid, url):
+        runs["kg sparql"] = _wrk(url, sparql, duration, connections, pid)
+        runs["kg pages"] = _wrk(url, pages, duration, connections, pid)
+        runs["kg twins"] = _wrk(url, twins, duration, connections, pid)
     started = _oxigraph_server(out)
     if started is not None:
         baseline, ox_url = started
@@ -290,21 +299,12 @@ def main() -> None:
     quick = min(args.duration, 20)
     sparql_only = [p for p in paths if p[0].startswith("/sparql") and p != paths[-1]]
     rows = []
-    server, url = _serve(out, {})
-    try:
-        mixed = _wrk(url, paths, args.duration, args.connections, server.pid)
+    with _running(*_serve(out, {})) as (pid, url):
+        mixed = _wrk(url, paths, args.duration, args.connections, pid)
         rows.append(_row("kg serve: pages + SPARQL mix", mixed))
-    finally:
-        server.terminate()
-        server.wait(30)
-    unlimited = {"KG_CLIENT_QUERIES": "1000", "KG_CLIENT_QUERY_SECONDS": "1e9", "KG_QUERY_QUEUE": "1000"}
-    server, url = _serve(out, unlimited)
-    try:
-        fast = _wrk(url, sparql_only, quick, args.connections, server.pid)
+    with _running(*_serve(out, UNLIMITED)) as (pid, url):
+        fast = _wrk(url, sparql_only, quick, args.connections, pid)
         rows.append(_row("kg serve: fast SPARQL, no client budget", fast))
-    finally:
-        server.terminate()
-        server.wait(30)
     started = _oxigraph_server(out)
     if started is not None:
         baseline, ox_url = started
