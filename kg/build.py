@@ -422,9 +422,9 @@ def _build(
     *,
     validate: bool,
     allow_invalid: bool,
-    progress: ProgressCallback | None = None,
-    inputs: str = "",
-    stages: StageCallback = lambda stage: None,
+    progress: ProgressCallback | None,
+    inputs: str,
+    stages: StageCallback,
 ) -> BuildResult:
     settings.out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
     # the article bodies wait in a temporary file beside out/ until they are mapped
