@@ -22,7 +22,6 @@ from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.sparql import Query
-from rdflib.term import Node
 
 from kg.executor import Executor, LocalExecutor, per_process
 from kg.formats import format_for_path
@@ -221,7 +220,7 @@ def _engine_validate(engine: str) -> Callable[..., tuple[bool, Graph, str]]:
     raise ValueError(f"unknown SHACL engine {engine!r} (one of {', '.join(ENGINES)})")
 
 
-Where = Callable[[Node], tuple[str | None, str | None]]
+Where = Callable[[Any], tuple[str | None, str | None]]
 
 
 _OX_HEADLINE, _OX_NAME, _OX_TYPE = (ox.NamedNode(str(i)) for i in (SCHEMA.headline, SCHEMA.name, RDF.type))
@@ -272,9 +271,10 @@ def _where_in_store(store: ox.Store) -> Where:
         quad = next(store.quads_for_pattern(None, p, o, None), None)  # type: ignore[arg-type]
         return None if quad is None else quad.subject
 
-    def where(focus: Node) -> tuple[str | None, str | None]:
-        node = ox.NamedNode(str(focus)) if isinstance(focus, URIRef) else ox.BlankNode(str(focus))
+    def where(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> tuple[str | None, str | None]:
         article: object
+        if isinstance(node, ox.Literal):  # a literal focus node belongs to no article
+            return None, None
         if value(node, _OX_HEADLINE) is not None or next(
             store.quads_for_pattern(node, _OX_TYPE, _OX_NEWS_ARTICLE, None), None
         ):
@@ -297,28 +297,49 @@ def _where_in_store(store: ox.Store) -> Where:
     return where
 
 
-def _results(report: Graph, where: Where) -> list[ValidationResult]:
+_SH = str(SH)
+_RESULT_TYPE = (str(RDF.type), _SH + "ValidationResult")
+
+
+def _report_triples(report: Graph) -> Iterator[ox.Triple]:
+    """The triples of an rdflib report graph as pyoxigraph terms (read leniently: rdflib
+    keeps IRIs such as "http://x/a b" that it read leniently from a Turtle file)."""
+    text = report.serialize(format="nt")
+    return (q.triple for q in ox.parse(text, format=ox.RdfFormat.N_TRIPLES, lenient=True))
+
+
+def _results(report: Iterable[ox.Triple], where: Where, shapes: dict[str, str] | None = None) -> list[ValidationResult]:
+    """The sh:ValidationResults of a report. shapes renames blank-node shapes (the engine's
+    label -> the label in the shapes graph)."""
+    described: dict[object, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for t in report:
+        described[t.subject][t.predicate.value].append(t.object)
     results = []
-    for node in report.subjects(RDF.type, SH.ValidationResult):
-        severity = report.value(node, SH.resultSeverity)
-        path = report.value(node, SH.resultPath)
-        focus = report.value(node, SH.focusNode)
-        value = report.value(node, SH.value)
-        messages = sorted(str(m) for m in report.objects(node, SH.resultMessage))
+    for props in described.values():
+        if not any(o.value == _RESULT_TYPE[1] for o in props.get(_RESULT_TYPE[0], ())):
+            continue
+        severity, path, focus, value, shape, constraint = (
+            props[_SH + k][0] if props.get(_SH + k) else None
+            for k in ("resultSeverity", "resultPath", "focusNode", "value", "sourceShape", "sourceConstraintComponent")
+        )
+        messages = sorted(m.value for m in props.get(_SH + "resultMessage", ()))
         headline, file_name = where(focus) if focus is not None else (None, None)
+        shape_name = "None" if shape is None else shape.value
+        if isinstance(shape, ox.BlankNode) and shapes:
+            shape_name = shapes.get(shape_name, shape_name)
         results.append(
             ValidationResult(
-                focus=str(focus),
-                path=str(path) if isinstance(path, URIRef) else None,
-                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+                focus="None" if focus is None else focus.value,
+                path=path.value if isinstance(path, ox.NamedNode) else None,
+                severity=severity.value.rsplit("#", 1)[-1] if severity is not None else "Violation",
                 message=messages[0] if messages else "",
-                shape=str(report.value(node, SH.sourceShape)),
-                constraint=str(report.value(node, SH.sourceConstraintComponent)),
-                value=None if value is None else str(value),
+                shape=shape_name,
+                constraint="None" if constraint is None else constraint.value,
+                value=None if value is None else value.value,
                 headline=headline,
                 file=file_name,
-                focus_is_iri=isinstance(focus, URIRef),
-                value_term=None if value is None else value.n3(),
+                focus_is_iri=isinstance(focus, ox.NamedNode),
+                value_term=None if value is None else str(value),
             )
         )
     return results
@@ -365,22 +386,39 @@ class _TurboValidator:
 
         self.program = compile_shapes(shapes, advanced=True)
         self.ontology = ontology.serialize(format="nt")
+        # the engine's labels of blank-node shapes -> their labels in the shapes graph
+        self.shape_names = {k: str(v) for k, v in getattr(self.program, "_blank_nodes", {}).items()}
 
-    def report(self, ntriples: str) -> Graph:
+    def report(self, ntriples: str) -> str:
+        """The engine's report of the data, as N-Triples."""
         from pyshacl_turbo.rdf import Input
 
-        data = Input(ntriples + "\n" + self.ontology, "nt", None, {}, {}, preserve_ids=True)
-        _conforms, report, _text = self.program.validate(data, allow_warnings=True, allow_infos=True)
-        return report
+        data = ntriples + "\n" + self.ontology
+        native = getattr(self.program, "_native", None)
+        if native is not None:
+            try:  # the compiled engine's own call: its N-Triples report, not decoded into rdflib
+                _conforms, report, *_rest = native.validate(
+                    data, "nt", None, False, 100, 15, False, True, True, False, [], [], []
+                )
+            except TypeError:  # another pyshacl-turbo release: its public API below
+                pass
+            else:
+                if isinstance(report, str):
+                    return report
+        _conforms, graph, _text = self.program.validate(
+            Input(data, "nt", None, {}, {}, preserve_ids=True), allow_warnings=True, allow_infos=True
+        )
+        return graph.serialize(format="nt")
 
     def results(self, ntriples: str) -> list[ValidationResult]:
         report = self.report(ntriples)
-        if (None, RDF.type, SH.ValidationResult) not in report:
+        if "#ValidationResult>" not in report:
             return []
         lines = _lines_looked_up(ntriples)
         store = ox.Store()
         store.load("\n".join(lines), format=ox.RdfFormat.N_TRIPLES)
-        return _results(report, _where_in_store(store))
+        triples = (q.triple for q in ox.parse(report, format=ox.RdfFormat.N_TRIPLES, lenient=True))
+        return _results(triples, _where_in_store(store), self.shape_names)
 
 
 def validate(data: Graph, shapes: Graph, ontology: Graph, engine: str | None = None) -> ValidationOutcome:
@@ -402,7 +440,7 @@ def validate(data: Graph, shapes: Graph, ontology: Graph, engine: str | None = N
             allow_infos=True,
             inplace=True,
         )
-        results = _results(report, _where_in_graph(data))
+        results = _results(_report_triples(report), _where_in_graph(data))
     return ValidationOutcome(
         results=_sorted(results),
         triples=len(data),
@@ -417,7 +455,7 @@ ARTICLE_GRAPH = re.compile(r"/graph/article/[^/]+$")
 _GENERATED_BY = ox.NamedNode(str(PROV.wasGeneratedBy))
 _ASSOCIATED = ox.NamedNode(str(PROV.wasAssociatedWith))
 _USED = ox.NamedNode(str(PROV.used))
-ARTICLES_PER_TASK = 8  # one engine call per 8 articles: amortises its fixed cost, keeps tasks small
+ARTICLES_PER_TASK = 8  # at least 8 articles (and TASK_BYTES) per engine call: amortises its fixed cost
 
 
 def _is_article_graph(name: object) -> bool:
@@ -507,14 +545,22 @@ def _parts(quads: QuadSource, tally: _Tally | None = None) -> Iterator[bytes]:
         yield ox.serialize(shared, format=ox.RdfFormat.N_TRIPLES) or b""
 
 
-def _batches(parts: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """N-Triples documents of up to size parts each."""
+#: A task's N-Triples are at least this long (unless the input runs out): the engine's fixed
+#: cost per call (the ontology is parsed with every task) is then small beside its work.
+TASK_BYTES = 1 << 20
+
+
+def _batches(parts: Iterable[bytes], size: int, least: int = TASK_BYTES) -> Iterator[bytes]:
+    """N-Triples documents of at least size parts and least bytes each (the last may be
+    smaller): 8 articles of a long news story make a task, 60 short ones do."""
     batch: list[bytes] = []
+    length = 0
     for part in parts:
         batch.append(part)
-        if len(batch) == size:
+        length += len(part)
+        if len(batch) >= size and length >= least:
             yield b"".join(batch)
-            batch = []
+            batch, length = [], 0
     if batch:
         yield b"".join(batch)
 
@@ -574,11 +620,13 @@ def validate_quads(
     engine: str | None = None,
     jobs: int = 0,
     articles_per_task: int = ARTICLES_PER_TASK,
+    task_bytes: int = TASK_BYTES,
     executor: Executor | None = None,
 ) -> ValidationOutcome:
-    """Validate a kg build article graph by article graph (see _parts), a few articles per
-    task on executor (default: jobs local processes, 0: all cores), with the same results
-    as one whole-graph run. quads is called twice and must give the same quads each time.
+    """Validate a kg build article graph by article graph (see _parts), at least
+    articles_per_task articles and task_bytes of N-Triples per task (see _batches), on
+    executor (default: jobs local processes, 0: all cores), with the same results as one
+    whole-graph run. quads is called twice and must give the same quads each time.
     Memory stays bounded: one article graph is assembled at a time and a few tasks per
     worker are in flight."""
     engine = engine or default_engine()
@@ -586,7 +634,7 @@ def validate_quads(
     load_shapes(shapes_dir), load_ontology(ontology_dir)  # fail early, in this process
     rules = _rules(shapes_dir, ontology_dir, engine)
     tally = _Tally()
-    tasks = _batches(_parts(quads, tally), articles_per_task)
+    tasks = _batches(_parts(quads, tally), articles_per_task, task_bytes)
     results: list[ValidationResult] = []
     for found in (executor or LocalExecutor(jobs)).map(_validate_batch, tasks, rules):
         results += found

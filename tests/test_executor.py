@@ -256,7 +256,9 @@ def test_validation_on_the_cluster_finds_what_local_validation_finds(
     with DaskExecutor(scheduler) as cluster:
         remote = run_validation(inputs, SHAPES, ONTOLOGY, executor=cluster)
         quads = sorted(load_quads([tmp_path / "kg.trig"]) or [], key=lambda q: str(q.graph_name))
-        one_per_task = validate_quads(lambda: quads, SHAPES, ONTOLOGY, articles_per_task=1, executor=cluster)
+        one_per_task = validate_quads(
+            lambda: quads, SHAPES, ONTOLOGY, articles_per_task=1, task_bytes=0, executor=cluster
+        )
     assert [r.key for r in remote.results] == [r.key for r in local.results]
     assert (remote.triples, remote.articles, remote.partitions) == (local.triples, local.articles, local.partitions)
     assert one_per_task.partitions == 3
