@@ -496,6 +496,10 @@ def _build_from(
 
     out_dir = settings.out_dir
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.absolute().parent))
+    # the articles and the resolution live to the end of the build: frozen, the collections
+    # that millions of new statements trigger no longer walk them (9% of a 10k build)
+    gc.collect()
+    gc.freeze()
     try:
         # the mapped quads go to sorted run files in staging as they are made, article by
         # article; from here on they are read back from kg.trig, as the dump a user gets
@@ -546,6 +550,8 @@ def _build_from(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        gc.unfreeze()
     return result
 
 
