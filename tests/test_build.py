@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -218,6 +219,7 @@ def test_rebuild_replaces_out_and_leaves_no_staging(tmp_path: Path, extractor: S
     (out / "stale.txt").write_text("old", encoding="utf-8")
     _build(RAW, out, extractor, force=True)
     assert not (out / "stale.txt").exists()
+    assert gc.get_freeze_count() == 0, "the build froze its heap while it ran and thaws it at the end"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.cache", ".out.lock", "out"]
 
 

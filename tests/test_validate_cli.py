@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shutil
@@ -170,6 +171,7 @@ def test_build_refuses_an_invalid_build_and_keeps_the_old_one(built: Path, tmp_p
     assert "Article has no copyright year" in refused.value.report
     assert (out / "kg.nt").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.cache", ".out.lock", "out", "shapes"]
+    assert gc.get_freeze_count() == 0, "the build froze its heap while it ran and must thaw it when it fails"
 
 
 def test_build_allow_invalid_publishes_with_the_report(tmp_path: Path, extractor: object) -> None:
