@@ -607,12 +607,16 @@ def _check_validation_inputs(settings: Settings) -> None:
 def _validate_staging(staging: Path, settings: Settings, allow_invalid: bool) -> dict[str, Any]:
     """Validate the staged build; write validation.ttl and validation.json into it."""
     from kg.reports import format_text, write_json, write_turtle
-    from kg.validate import ValidationInputError, run_validation
+    from kg.validate import ValidationInputError, run_validation, store_others
 
     files = [staging / "kg.trig", staging / VOID_FILE]
+    # the statements outside article graphs come from the store when the build has one
+    others = store_others(staging / STORE_DIR) if settings.store == "oxigraph" else None
     try:
         with executor_for(settings) as executor:
-            outcome = run_validation(files, settings.shapes_dir, settings.ontology_dir, executor=executor)
+            outcome = run_validation(
+                files, settings.shapes_dir, settings.ontology_dir, executor=executor, others=others
+            )
     except ValidationInputError as exc:
         raise BuildError(f"cannot validate the build: {exc} (settings shapes_dir, ontology_dir)") from exc
     except ExecutorError as exc:

@@ -478,12 +478,13 @@ class _Tally:
     parts: int = 0
 
 
-def _parts(quads: QuadSource, tally: _Tally | None = None) -> Iterator[bytes]:
+def _parts(quads: QuadSource, tally: _Tally | None = None, others: QuadSource | None = None) -> Iterator[bytes]:
     """The parts of a kg build, as N-Triples: each article graph with the description of the
     build activity that generated it (and its agents), then one part with every other graph
-    (entities, provenance, dataset description). Reads the quads twice and keeps one article
+    (entities, provenance, dataset description). Reads the quads twice (once when others
+    gives the quads outside article graphs, as the build's store does) and keeps one article
     graph in memory at a time; article graphs must be contiguous (as in kg's dumps), else
-    _GraphsNotGrouped is raised before anything is yielded.
+    _GraphsNotGrouped is raised (before anything is yielded, unless others was given).
 
     Of the build's prov:used list, an article part keeps only the use of its own raw file:
     the list grows with the corpus."""
@@ -494,11 +495,11 @@ def _parts(quads: QuadSource, tally: _Tally | None = None) -> Iterator[bytes]:
     seen: set[object] = set()
     current: object = None
     in_article = False
-    for q in quads():
+    for q in (others or quads)():
         if q.graph_name != current:
             current = q.graph_name
             in_article = _is_article_graph(current)
-            if in_article:
+            if in_article and others is None:
                 if current in seen:
                     raise _GraphsNotGrouped(str(current))
                 seen.add(current)
@@ -536,6 +537,10 @@ def _parts(quads: QuadSource, tally: _Tally | None = None) -> Iterator[bytes]:
                 yield part(block)
             block, current = [], q.graph_name
             in_article = _is_article_graph(current)
+            if in_article and others is not None:
+                if current in seen:
+                    raise _GraphsNotGrouped(str(current))
+                seen.add(current)
         if in_article:
             block.append(q.triple)
     if block:
@@ -622,11 +627,13 @@ def validate_quads(
     articles_per_task: int = ARTICLES_PER_TASK,
     task_bytes: int = TASK_BYTES,
     executor: Executor | None = None,
+    others: QuadSource | None = None,
 ) -> ValidationOutcome:
     """Validate a kg build article graph by article graph (see _parts), at least
     articles_per_task articles and task_bytes of N-Triples per task (see _batches), on
     executor (default: jobs local processes, 0: all cores), with the same results as one
-    whole-graph run. quads is called twice and must give the same quads each time.
+    whole-graph run. quads is called twice and must give the same quads each time (once,
+    when others gives the quads outside its article graphs).
     Memory stays bounded: one article graph is assembled at a time and a few tasks per
     worker are in flight."""
     engine = engine or default_engine()
@@ -634,7 +641,7 @@ def validate_quads(
     load_shapes(shapes_dir), load_ontology(ontology_dir)  # fail early, in this process
     rules = _rules(shapes_dir, ontology_dir, engine)
     tally = _Tally()
-    tasks = _batches(_parts(quads, tally), articles_per_task, task_bytes)
+    tasks = _batches(_parts(quads, tally, others), articles_per_task, task_bytes)
     results: list[ValidationResult] = []
     for found in (executor or LocalExecutor(jobs)).map(_validate_batch, tasks, rules):
         results += found
@@ -773,19 +780,41 @@ def run_validation(
     engine: str | None = None,
     jobs: int = 0,
     executor: Executor | None = None,
+    others: QuadSource | None = None,
 ) -> ValidationOutcome:
     """Validate files or folders. A kg build (TriG/N-Quads with article graphs, plus any
     other files such as void.ttl) is validated article by article in parallel on executor
     (default: jobs local processes), streamed from the files so memory does not grow with
-    the corpus; anything else as one union graph, in this process."""
+    the corpus; anything else as one union graph, in this process. others, when the caller
+    has them at hand (store_others), gives the build's statements outside article graphs
+    (void.ttl's included), which saves a pass over the files."""
     files = _files(paths)
     datasets = [p for p in files if (fmt := format_for_path(p.name)) is not None and fmt.datasets]
-    others = [p for p in files if p not in datasets]
+    other_files = [p for p in files if p not in datasets]
     if datasets and _has_article_graphs(datasets):
-        extra = load_data(others) if others else Graph()
+        extra = load_data(other_files) if other_files else Graph()
         source = _file_quads(datasets, extra)
         try:
-            return validate_quads(source, shapes_dir, ontology_dir, engine=engine, jobs=jobs, executor=executor)
+            return validate_quads(
+                source, shapes_dir, ontology_dir, engine=engine, jobs=jobs, executor=executor, others=others
+            )
         except _GraphsNotGrouped:  # graphs interleaved: group them in memory
             return validate_build(list(source()), shapes_dir, ontology_dir, engine=engine, jobs=jobs, executor=executor)
     return validate(load_data(paths), load_shapes(shapes_dir), load_ontology(ontology_dir), engine=engine)
+
+
+def store_others(path: Path) -> QuadSource:
+    """The statements of the Oxigraph store at path outside kg article graphs, for
+    run_validation's others (read from the store's graph index, not from the dumps)."""
+
+    def read() -> Iterator[ox.Quad]:
+        store = ox.Store.read_only(str(path))
+        try:
+            for graph in sorted(store.named_graphs(), key=str):
+                if not _is_article_graph(graph):
+                    yield from store.quads_for_pattern(None, None, None, graph)
+            yield from store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        finally:
+            del store
+
+    return read

@@ -20,6 +20,7 @@ from kg.validate import (
     load_quads,
     load_shapes,
     run_validation,
+    store_others,
     validate,
     validate_build,
 )
@@ -217,16 +218,19 @@ def test_streamed_files_and_interleaved_graphs_give_the_whole_graph_results(
     built: Path, shapes: Graph, ontology: Graph, tmp_path: Path
 ) -> None:
     """run_validation streams kg's TriG (article graphs contiguous); N-Quads whose graphs are
-    interleaved are grouped in memory instead. Both find what one whole-graph run finds."""
+    interleaved are grouped in memory instead. Both find what one whole-graph run finds, also
+    when the statements outside article graphs come from the build's store."""
     whole = validate(load_data([built / "kg.trig", built / "void.ttl"]), shapes, ontology, engine="pyshacl")
     quads = list(ox.parse(path=str(built / "kg.trig"), format=ox.RdfFormat.TRIG))
     random.Random(7).shuffle(quads)
     shuffled = tmp_path / "shuffled.nq"
     shuffled.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+    others = store_others(built / "store")  # what the build passes: the store has every other graph
     for inputs in ([built / "kg.trig", built / "void.ttl"], [shuffled, built / "void.ttl"]):
-        outcome = run_validation(inputs, ROOT / "shapes", ROOT / "ontology", jobs=1)
-        assert [r.key for r in outcome.results] == [r.key for r in whole.results]
-        assert outcome.partitions == 3
-        assert outcome.articles == whole.articles == 2
-        assert outcome.triples == whole.triples
-        assert all(r.file for r in outcome.results if r.focus.startswith(ARTICLE_003))
+        for outside in (None, others):
+            outcome = run_validation(inputs, ROOT / "shapes", ROOT / "ontology", jobs=1, others=outside)
+            assert [r.key for r in outcome.results] == [r.key for r in whole.results]
+            assert outcome.partitions == 3
+            assert outcome.articles == whole.articles == 2
+            assert outcome.triples == whole.triples
+            assert all(r.file for r in outcome.results if r.focus.startswith(ARTICLE_003))
