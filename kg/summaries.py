@@ -56,12 +56,14 @@ def incoming(
     skip: Sequence[str] = (),
     parts: Mapping[str, list[ox.Quad]] | None = None,
     paged: str | None = None,
+    paged_all: Sequence[str] | None = None,
 ) -> list[Incoming]:
     """Incoming links grouped by predicate, without the resource's own sub-resources (parts,
     from describe()), each with its total. The paged predicate lists `cap` subjects in IRI
     order from `offset` on (an index scan sorted here: Oxigraph's ORDER BY over 10,000 IRIs
     took 0.3 s, the scan and sort 0.06 s); other predicates list their first `cap` subjects
-    in store order, sorted; predicates in skip list none."""
+    in store order, sorted; predicates in skip list none. paged_all, when the caller has it,
+    is every paged subject in IRI order (paged_subjects from 0), so it is not scanned again."""
     target = ox.NamedNode(iri)
     own: dict[str, set[str]] = defaultdict(set)  # predicate -> parts linking in with it
     for quads in (parts or {}).values():
@@ -75,7 +77,9 @@ def incoming(
         if total <= 0:
             continue
         subjects: list[str] = []
-        if predicate == paged:
+        if predicate == paged and paged_all is not None and not own[predicate]:
+            subjects = list(paged_all[offset : offset + cap])
+        elif predicate == paged:
             subjects = paged_subjects(store, iri, predicate, offset, cap, own[predicate])
         elif predicate not in skip:
             linking = store.match(None, row["p"], target)
@@ -145,10 +149,10 @@ class EntitySummary:
     pages: list[int] = field(default_factory=list)
 
 
-def summarize(store: GraphStore, iri: str) -> EntitySummary:
+def summarize(store: GraphStore, iri: str, paged_all: Sequence[str] | None = None) -> EntitySummary:
     """An entity's summary as its first page shows it (live from the store; an entity has
-    no sub-resources, kg mints none under its IRI)."""
-    links = incoming(store, iri, cap=PAGE_SIZE, skip=UNLISTED, paged=PAGED)
+    no sub-resources, kg mints none under its IRI); paged_all as for incoming()."""
+    links = incoming(store, iri, cap=PAGE_SIZE, skip=UNLISTED, paged=PAGED, paged_all=paged_all)
     if not any(group.predicate == PAGED for group in links):
         return EntitySummary(links)
     return EntitySummary(links, co_mentioned(store, iri), timeline(store, iri))
@@ -163,8 +167,8 @@ def write_summaries(store: GraphStore, path: Path, least: int) -> int:
     summaries = {}
     with (path.parent / PAGES_FILE).open("wb") as lines:
         for iri in famous:
-            summary = summarize(store, iri)
             subjects = paged_subjects(store, iri, PAGED, 0, sys.maxsize)
+            summary = summarize(store, iri, subjects)
             summary.pages = [lines.tell()]
             for start in range(0, len(subjects), PAGE_SIZE):
                 lines.write("".join(f"{s}\n" for s in subjects[start : start + PAGE_SIZE]).encode("utf-8"))
