@@ -83,6 +83,7 @@ def profile_build(raw: Path, out: Path, cache: Path | None = None) -> tuple[list
     import kg.build as kb
     from kg.dumps import DumpSorter
     from kg.settings import Settings
+    from kg.store.loader import StoreLoader
 
     sampler = Sampler()
     restore = [
@@ -91,7 +92,7 @@ def profile_build(raw: Path, out: Path, cache: Path | None = None) -> tuple[list
         _wrap(sampler, kb, "resolve_corpus", "resolve"),
         _wrap(sampler, kb, "sort_mapped", "map to sorted runs"),
         _wrap(sampler, DumpSorter, "write", "dumps"),
-        _wrap(sampler, kb, "load_store", "store bulk load"),
+        _wrap(sampler, StoreLoader, "finish", "rest of store load"),
         _wrap(sampler, kb, "summarize_store", "entity summaries"),
         _wrap(sampler, kb, "_validate_staging", "validation"),
     ]

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from kg.progress import ProgressCallback, StageCallback
 from kg.settings import Settings
 from kg.sources import RawSource, SourceError, iter_sources
 from kg.spill import Picked, TextSpill
+from kg.store.loader import StoreLoader, StoreLoadError
 from kg.store.oxigraph import STORE_DIR, OxigraphStore
 from kg.summaries import PAGES_FILE, SUMMARIES_FILE, write_summaries
 from kg.terms import quads_to_ox
@@ -500,10 +502,13 @@ def _build_from(
     # that millions of new statements trigger no longer walk them (9% of a 10k build)
     gc.collect()
     gc.freeze()
+    loader = None
     try:
+        if settings.store == "oxigraph":  # loaded on a second thread as the quads are mapped
+            loader = StoreLoader(OxigraphStore(staging / STORE_DIR, read_only=False))
         # the mapped quads go to sorted run files in staging as they are made, article by
-        # article; from here on they are read back from kg.trig, as the dump a user gets
-        sorter = DumpSorter(staging)
+        # article (and to the store); from here on they are read back from the dumps
+        sorter = DumpSorter(staging, tee=loader.add_lines if loader else None)
         sort_mapped(sorter, mapped)
         quad_count = sorter.quads
         stages(f"mapped {quad_count} quads; writing the dumps")
@@ -518,12 +523,15 @@ def _build_from(
         (staging / VOID_FILE).write_bytes(void_ttl or b"")
         gc.collect()
         checked: dict[str, str | None] = {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None}
-        if settings.store == "oxigraph":  # a remote store gets no summaries
-            stages("loading the store")
-            load_store(staging / STORE_DIR, staging / TRIG_FILE, void_quads)
-            gc.collect()
-            stages(f"summarising the entities at least {settings.summary_from} articles mention")
-            summarize_store(staging / STORE_DIR, staging / SUMMARIES_FILE, settings.summary_from)
+        if loader is not None:  # a remote store gets no summaries
+            stages("finishing the store load")
+            loader.add_quads(void_quads)
+            store, loader = loader.finish(), None
+            try:
+                stages(f"summarising the entities at least {settings.summary_from} articles mention")
+                summarize_store(store, staging / SUMMARIES_FILE, settings.summary_from)
+            finally:
+                store.close()
             checked[SUMMARIES_FILE] = checked[PAGES_FILE] = None
         write_checksums(staging, checked)
         result = BuildResult(
@@ -547,32 +555,30 @@ def _build_from(
         _write_manifest(staging / MANIFEST_FILE, result, ended, settings, inputs)
         staging.chmod(0o755)
         publish(staging, out_dir)
-    except BaseException:
+    except BaseException as exc:
+        if loader is not None:
+            loader.abandon()
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, StoreLoadError):
+            raise BuildError(f"{exc}; {out_dir} left unchanged") from exc
         raise
     finally:
         gc.unfreeze()
     return result
 
 
-def load_store(path: Path, trig: Path, extra: Iterable[ox.Quad] = ()) -> None:
-    """Make the embedded Oxigraph store at path from the TriG dump (and extra quads),
-    bulk-loaded a chunk at a time (OxigraphStore.LOAD_CHUNK), then compacted once."""
-    store = OxigraphStore(path, read_only=False)
-    store.load(extra, optimize=False)
-    store.load_file(trig)
-    store.close()
-
-
-def summarize_store(path: Path, summaries: Path, least: int) -> int:
+def summarize_store(store: OxigraphStore, summaries: Path, least: int) -> int:
     """Write the page summaries of the entities at least `least` articles mention, worked
-    out from the store at path, and their page lists beside them (kg.summaries); returns
-    how many."""
-    store = OxigraphStore(path, read_only=True)
-    try:
-        return write_summaries(store, summaries, least)
-    finally:
-        store.close()
+    out from the freshly loaded store, and their page lists beside them (kg.summaries);
+    returns how many. The store is compacted meanwhile on a second thread: compaction is
+    Oxigraph's, on one core and without the GIL, and the summaries are Python on the
+    other (at 20,000 articles: 5.0 s for both against 7.4 s one after the other)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="kg-compact") as compaction:
+        compacted = compaction.submit(store.optimize)
+        try:
+            return write_summaries(store, summaries, least)
+        finally:
+            compacted.result()  # the store is compact (or its error raised) before it is closed
 
 
 def _load_remote(settings: Settings, quads: Iterable[ox.Quad], minter: Minter) -> list[str]:

@@ -208,9 +208,18 @@ class DumpSorter:
     order, each once (kg.nt, kg.ttl, kg.jsonld and the VoID statistics), and the quads by
     graph then line, repeats kept (kg.trig). Memory holds a run of lines of each, whatever
     the size of the corpus; the run files go in a folder made in `folder` and are removed
-    when the dumps are written (or on close())."""
+    when the dumps are written (or on close()). tee, when given, gets every line added as
+    well (the build's background store load)."""
 
-    def __init__(self, folder: Path, *, run_lines: int | None = None, fan_in: int | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        run_lines: int | None = None,
+        fan_in: int | None = None,
+        tee: Callable[[list[bytes]], None] | None = None,
+    ) -> None:
+        self.tee = tee
         self.union = LineSorter(folder, unique=True, run_lines=run_lines, fan_in=fan_in)
         # TriG's order, (graph, line), is the byte order of "<graph> line": a graph IRI has
         # no space or ">" inside it, so no graph's key is a prefix of another's. Triples in
@@ -221,11 +230,15 @@ class DumpSorter:
     def add_lines(self, quad_lines: list[bytes]) -> None:
         """N-Quads lines of quads in named graphs."""
         self.quads += len(quad_lines)
+        if self.tee is not None:
+            self.tee(quad_lines)
         self.union.extend([_triple_line(line) for line in quad_lines])
         self.by_graph.extend([_graph_of(line) + b" " + line for line in quad_lines])
 
     def add_default_lines(self, lines: list[bytes]) -> None:
         """N-Triples lines of triples in the default graph."""
+        if self.tee is not None:
+            self.tee(lines)
         self.union.extend(lines)
         self.by_graph.extend([b" " + line for line in lines])
 

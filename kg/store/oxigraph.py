@@ -37,11 +37,27 @@ class OxigraphStore:
             self._store.bulk_extend(chunk)
         self._store.flush()
         if optimize:
-            self._store.optimize()
+            self.optimize()
 
-    def load_file(self, path: Path) -> None:
+    def load_nquads(self, text: bytes) -> None:
+        """Bulk-load N-Quads text, read leniently: the build loads the very lines its TriG
+        dump is strictly parsed from, so a bad line fails the build there."""
+        self._store.bulk_load(text, format=ox.RdfFormat.N_QUADS, lenient=True)
+
+    def flush(self) -> None:
+        """Write what bulk loads left in memory to disk."""
+        self._store.flush()
+
+    def optimize(self) -> None:
+        """Compact the store (one core; Oxigraph releases the GIL meanwhile, so other
+        threads of this process run on)."""
+        self._store.optimize()
+
+    def load_file(self, path: Path, *, optimize: bool = True) -> None:
         """Bulk-load an RDF file (format from its extension) without holding it in memory."""
-        self.load(ox.parse(path=str(path), format=ox.RdfFormat.from_extension(path.suffix.lstrip("."))))
+        self.load(
+            ox.parse(path=str(path), format=ox.RdfFormat.from_extension(path.suffix.lstrip("."))), optimize=optimize
+        )
 
     def query(
         self,

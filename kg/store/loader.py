@@ -1,0 +1,90 @@
+"""Bulk-loading the embedded store on a background thread while the build goes on.
+
+Oxigraph's bulk loader releases the GIL, so the store is loaded on the second core while
+the build's Python (mapping, the dumps) runs on the first: the build hands it N-Quads
+lines as it makes them, a chunk at a time, through a short queue."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+
+from kg.store.oxigraph import OxigraphStore
+
+
+class StoreLoadError(Exception):
+    """The background load failed; the message says why."""
+
+
+class StoreLoader:
+    """Loads N-Quads lines into a store opened for writing, chunk_lines lines a bulk load,
+    on its own thread; add_lines() blocks only while `depth` chunks wait. finish() returns
+    the loaded store (flushed, not compacted); abandon() stops and closes it."""
+
+    def __init__(self, store: OxigraphStore, *, chunk_lines: int = OxigraphStore.LOAD_CHUNK, depth: int = 2) -> None:
+        self.store = store
+        self.chunk_lines = chunk_lines
+        self.lines = 0  # lines handed over so far
+        self._pending: list[bytes] = []
+        self._pending_lines = 0
+        self._queue: queue.Queue[bytes | None] = queue.Queue(depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="kg-store-load", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:  # after an error the queue is still drained, so add_lines never blocks for good
+                try:
+                    self.store.load_nquads(chunk)
+                except BaseException as exc:  # noqa: BLE001 (re-raised by the caller's thread)
+                    self._error = exc
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise StoreLoadError(f"loading the store failed: {self._error}") from self._error
+
+    def add_lines(self, lines: list[bytes]) -> None:
+        """N-Quads (or N-Triples, for the default graph) lines, without their newlines."""
+        self._raise_error()
+        if not lines:
+            return
+        self._pending.append(b"\n".join(lines) + b"\n")
+        self._pending_lines += len(lines)
+        self.lines += len(lines)
+        if self._pending_lines >= self.chunk_lines:
+            self._send()
+
+    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
+        """Quads as objects (serialised to N-Quads here)."""
+        text = ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS) or b""
+        self.add_lines(text.splitlines())
+
+    def _send(self) -> None:
+        if self._pending:
+            self._queue.put(b"".join(self._pending))
+            self._pending, self._pending_lines = [], 0
+
+    def _stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def finish(self) -> OxigraphStore:
+        """Wait for everything handed over to be loaded; the store, flushed, not compacted."""
+        self._send()
+        self._stop()
+        self._raise_error()
+        self.store.flush()
+        return self.store
+
+    def abandon(self) -> None:
+        """Stop loading (what is queued is skipped) and close the store."""
+        self._pending = []
+        if self._error is None:
+            self._error = StoreLoadError("abandoned")
+        if self._thread.is_alive():
+            self._stop()
+        self.store.close()

@@ -1,0 +1,65 @@
+"""The background store load of the build (kg.store.loader), against a real Oxigraph store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.store.loader import StoreLoader, StoreLoadError
+from kg.store.oxigraph import OxigraphStore
+
+LINES = [
+    b'<http://x/a> <http://x/p> "one" <http://x/g1> .',
+    b"<http://x/a> <http://x/q> <http://x/b> <http://x/g1> .",
+    b'<http://x/b> <http://x/p> "two"@en <http://x/g2> .',
+    b'<http://x/c> <http://x/p> "3"^^<http://www.w3.org/2001/XMLSchema#integer> .',
+]
+
+
+def test_lines_given_in_small_chunks_all_reach_the_store(tmp_path: Path) -> None:
+    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=2, depth=1)
+    for line in LINES:
+        loader.add_lines([line])
+    loader.add_lines([])
+    quad = ox.Quad(
+        ox.NamedNode("http://x/d"), ox.NamedNode("http://x/p"), ox.Literal("four"), ox.NamedNode("http://x/g3")
+    )
+    loader.add_quads([quad])
+    store = loader.finish()
+    try:
+        expected = set(ox.parse(b"\n".join(LINES) + b"\n", format=ox.RdfFormat.N_QUADS)) | {quad}
+        assert set(store.match()) == expected
+        assert loader.lines == len(LINES) + 1
+    finally:
+        store.close()
+    reopened = OxigraphStore(tmp_path / "store", read_only=True)
+    assert len(reopened) == len(LINES) + 1, "finish() flushed the bulk loads to disk"
+    reopened.close()
+
+
+def test_a_line_the_store_cannot_read_fails_the_load_with_its_reason(tmp_path: Path) -> None:
+    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=1)
+    loader.add_lines([b"<http://x/a> <http://x/p> 'not a literal' ."])
+    with pytest.raises(StoreLoadError, match="loading the store failed: .*"):
+        loader.finish()
+    loader.abandon()  # what the build does after a failure: stops, closes the store
+
+
+def test_after_a_failure_more_lines_are_refused_at_once(tmp_path: Path) -> None:
+    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=1, depth=1)
+    loader.add_lines([b"<http://x/a> <http://x/p> 'bad' ."])
+    with pytest.raises(StoreLoadError):
+        for _ in range(1000):  # the thread fails on the first chunk; the caller hears of it soon
+            loader.add_lines(LINES[:1])
+    loader.abandon()
+
+
+def test_abandon_stops_and_closes_a_load_under_way(tmp_path: Path) -> None:
+    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=1, depth=2)
+    for line in LINES:
+        loader.add_lines([line])
+    loader.abandon()
+    with pytest.raises(StoreLoadError, match="abandoned"):
+        loader.add_lines(LINES[:1])
