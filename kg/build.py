@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequen
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -172,10 +172,11 @@ def map_graph(
     started: dt.datetime,
     ended: dt.datetime,
     language: str,
-) -> Iterator[tuple[list[tuple[Triple, URIRef]], str]]:
+) -> Iterator[MappedGraph]:
     """All statements of the build, article by article (so the caller never holds them
     all): each article's triples with the named graph they belong to, and its mention
-    annotations as N-Quads text; then the entities' and the build's triples."""
+    annotations as N-Quads text, the articles in the order of their graph IRIs (kg.trig's
+    order); then the entities' and the build's triples."""
     entity_iris = minter.entity_iris((e.kind, e.name) for e in resolution.entities.values())
 
     def _iri(entity: Entity) -> URIRef:
@@ -184,9 +185,10 @@ def map_graph(
     def iri_of(eid: tuple[str, str]) -> URIRef:
         return _iri(resolution.entity(eid))
 
-    for article in articles:
+    graph_of = {a.key: minter.article_graph(a.key) for a in articles}
+    for article in sorted(articles, key=lambda a: f"{graph_of[a.key]}>"):  # "<graph>" order, as TriG's
         meta = article.full_meta(bodies)
-        graph = minter.article_graph(article.key)
+        graph = graph_of[article.key]
         source = minter.source(article.source.name)
         linked = resolution.mentions.get(article.key, [])
         mentioned = sorted({iri_of(m.entity) for m in linked})
@@ -214,38 +216,57 @@ def map_graph(
             build=build,
             extractor=extractor.iri,
         )
-        yield [(t, graph) for t in triples], annotations
+        yield MappedGraph([(t, graph) for t in triples], annotations, whole=True)
     entity_graph = minter.entity_graph()
     for entity in resolution.entities.values():
-        yield [(t, entity_graph) for t in entity_triples(_iri(entity), entity, build=build)], ""
+        yield MappedGraph([(t, entity_graph) for t in entity_triples(_iri(entity), entity, build=build)])
     prov_graph = minter.provenance_graph()
     used = [minter.source(a.source.name) for a in articles]
     provenance = build_triples(build, started=started, ended=ended, used=used, software=software, extractor=extractor)
-    yield [(t, prov_graph) for t in provenance], ""
+    yield MappedGraph([(t, prov_graph) for t in provenance])
+
+
+class MappedGraph(NamedTuple):
+    """Mapped statements: triples with the named graph each belongs to, and N-Quads text;
+    whole: they are the whole of one named graph (an article's)."""
+
+    quads: list[tuple[Triple, URIRef]]
+    nquads: str = ""
+    whole: bool = False
 
 
 #: Statements mapped before they go to the sorter (bounds the memory of mapping).
 SORT_BATCH = 50_000
 
 
-def sort_mapped(sorter: DumpSorter, mapped: Iterable[tuple[list[tuple[Triple, URIRef]], str]]) -> None:
+def sort_mapped(sorter: DumpSorter, mapped: Iterable[MappedGraph]) -> None:
     """Hand the mapped statements to the sorter, a batch of articles at a time."""
-    quads: list[tuple[Triple, URIRef]] = []
-    text: list[str] = []
+    batch: list[MappedGraph] = []
     statements = 0
-    for article_quads, nquads in mapped:
-        quads += article_quads
-        text.append(nquads)
-        statements += len(article_quads) + nquads.count("\n")
+    for item in mapped:
+        batch.append(item)
+        statements += len(item.quads) + item.nquads.count("\n")
         if statements >= SORT_BATCH:
-            _sort_batch(sorter, quads, text)
-            quads, text, statements = [], [], 0
-    _sort_batch(sorter, quads, text)
+            _sort_batch(sorter, batch)
+            batch, statements = [], 0
+    _sort_batch(sorter, batch)
 
 
-def _sort_batch(sorter: DumpSorter, quads: list[tuple[Triple, URIRef]], text: list[str]) -> None:
-    sorter.add_quads(quads_to_ox((s, p, o, g) for (s, p, o), g in quads))
-    sorter.add_lines("".join(text).encode("utf-8").splitlines())
+def _sort_batch(sorter: DumpSorter, batch: list[MappedGraph]) -> None:
+    """Serialise a batch's quads at once (one N-Quads line each, in order), then give the
+    sorter each whole graph's lines apart (DumpSorter.add_graph) and the rest together."""
+    quads = quads_to_ox((s, p, o, g) for item in batch for (s, p, o), g in item.quads)
+    lines = (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").splitlines()
+    loose: list[bytes] = []
+    at = 0
+    for item in batch:
+        own = lines[at : at + len(item.quads)] + item.nquads.encode("utf-8").splitlines()
+        at += len(item.quads)
+        if item.whole:
+            sorter.add_graph(own)
+        else:
+            loose += own
+    sorter.add_lines(loose)
 
 
 def cache_folder(settings: Settings) -> Path:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import heapq
 import itertools
 import multiprocessing
+import os
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -220,12 +223,19 @@ class DumpSorter:
         tee: Callable[[list[bytes]], None] | None = None,
     ) -> None:
         self.tee = tee
+        self.folder = folder
         self.union = LineSorter(folder, unique=True, run_lines=run_lines, fan_in=fan_in)
         # TriG's order, (graph, line), is the byte order of "<graph> line": a graph IRI has
         # no space or ">" inside it, so no graph's key is a prefix of another's. Triples in
         # the default graph get an empty graph and so come first, as in a TriG file.
         self.by_graph = LineSorter(folder, run_lines=run_lines, fan_in=fan_in)
         self.quads = 0  # quads added in named graphs, repeats included
+        # whole graphs given in TriG order (add_graph) skip the sort: their lines go, each
+        # graph's sorted, straight to this N-Quads file, already in the order kg.trig needs
+        self._ordered: BinaryIO | None = None
+        self._ordered_path: Path | None = None
+        self._ordered_lines = 0
+        self._last_graph = b""
 
     def add_lines(self, quad_lines: list[bytes]) -> None:
         """N-Quads lines of quads in named graphs."""
@@ -234,6 +244,49 @@ class DumpSorter:
             self.tee(quad_lines)
         self.union.extend([_triple_line(line) for line in quad_lines])
         self.by_graph.extend([_graph_of(line) + b" " + line for line in quad_lines])
+
+    def add_graph(self, quad_lines: list[bytes]) -> None:
+        """N-Quads lines that make up the whole of one named graph. A graph that comes after
+        every graph given so far in TriG order (as a build's article graphs do, mapped in
+        that order) is written out in order at once, with no sorting on disk; any other
+        graph is sorted as add_lines() would."""
+        if not quad_lines:
+            return
+        graph = _graph_of(quad_lines[0])
+        tail = b" " + graph + b" ."
+        if graph <= self._last_graph or not all(line.endswith(tail) for line in quad_lines):
+            self.add_lines(quad_lines)
+            return
+        self.quads += len(quad_lines)
+        if self.tee is not None:
+            self.tee(quad_lines)
+        self.union.extend([_triple_line(line) for line in quad_lines])
+        if self._ordered is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix="trig-order-", suffix=".nq", dir=self.folder)
+            self._ordered, self._ordered_path = os.fdopen(handle, "wb"), Path(name)
+        self._ordered.write(b"\n".join(sorted(quad_lines)) + b"\n")
+        self._ordered_lines += len(quad_lines)
+        self._last_graph = graph
+
+    def _trig_quads(self) -> Iterator[ox.Quad]:
+        """Every quad in TriG order (by graph, then N-Quads line; repeats kept): the graphs
+        written in order, then the sorted others, or both merged when they interleave."""
+        if self._ordered is not None:
+            self._ordered.close()
+        side = self.by_graph.sorted()
+        first = next(side, None)
+        rest = itertools.chain([] if first is None else [first], side)
+        ordered = self._ordered_path
+        if ordered is None:
+            keyed: Iterator[bytes] = rest
+        elif first is None or first[: first.index(b" ")] > self._last_graph:  # the others all come after
+            yield from ox.parse(path=str(ordered), format=ox.RdfFormat.N_QUADS)
+            keyed = rest
+        else:
+            keyed = heapq.merge((_graph_of(line) + b" " + line for line in _file_lines(ordered)), rest)
+        lines = (key[key.index(b" ") + 1 :] for key in keyed)
+        yield from ox.parse(cast(IO[bytes], _LinesReader(lines)), format=ox.RdfFormat.N_QUADS)
 
     def add_default_lines(self, lines: list[bytes]) -> None:
         """N-Triples lines of triples in the default graph."""
@@ -277,12 +330,10 @@ class DumpSorter:
                 ox.serialize(parsed, cast(IO[bytes], sink), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
                 return triples
 
-            count = self.by_graph.added
+            count = self.by_graph.added + self._ordered_lines
 
             def trig(sink: _Sink) -> int:
-                lines = (key[key.index(b" ") + 1 :] for key in self.by_graph.sorted())
-                ordered = ox.parse(cast(IO[bytes], _LinesReader(lines)), format=ox.RdfFormat.N_QUADS)
-                ox.serialize(ordered, cast(IO[bytes], sink), ox.RdfFormat.TRIG, prefixes=PREFIXES)
+                ox.serialize(self._trig_quads(), cast(IO[bytes], sink), ox.RdfFormat.TRIG, prefixes=PREFIXES)
                 return count
 
             if triples < JSONLD_APART_FROM:
@@ -303,6 +354,11 @@ class DumpSorter:
         """Remove the run files (the dumps written are kept)."""
         self.union.close()
         self.by_graph.close()
+        if self._ordered is not None:
+            self._ordered.close()
+        if self._ordered_path is not None:
+            self._ordered_path.unlink(missing_ok=True)
+            self._ordered_path = None
 
 
 def write_dumps(
@@ -345,6 +401,12 @@ def _dump(path: Path, fill: Callable[[_Sink], int]) -> list[DumpFile]:
     finally:
         sink.close()
     return sink.dump_files(BY_NAME[DUMP_FILES[path.name]].media_type, count)
+
+
+def _file_lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb", buffering=1 << 16) as handle:
+        for line in handle:
+            yield line[:-1]
 
 
 class _LinesReader:

@@ -78,6 +78,81 @@ def test_many_runs_give_the_dumps_of_one(built: Path, tmp_path: Path, run_lines:
     assert nt == sorted(set(nt)) and one_stats.triples == len(nt)
 
 
+def _graph_lines(quads: list[ox.Quad]) -> dict[str, list[bytes]]:
+    """Each named graph's N-Quads lines."""
+    graphs: dict[str, list[bytes]] = {}
+    for quad in quads:
+        line = (ox.serialize([quad], format=ox.RdfFormat.N_QUADS) or b"").rstrip(b"\n")
+        graphs.setdefault(quad.graph_name.value, []).append(line)
+    return graphs
+
+
+@pytest.mark.parametrize("order", ["trig", "reversed", "shuffled", "others-first", "interleaved"])
+def test_whole_graphs_given_apart_give_the_dumps_of_sorted_lines(built: Path, tmp_path: Path, order: str) -> None:
+    """Whole graphs handed over with add_graph (written straight out when they come in TriG
+    order, sorted otherwise), with the other graphs' lines given loose, before, after or
+    between them, and a graph repeated: the same dumps, statistics and counts as all the
+    lines sorted on disk."""
+    quads = list(ox.parse(path=str(built / "kg.trig"), format=ox.RdfFormat.TRIG))
+    graphs = _graph_lines(quads)
+    articles = sorted((g for g in graphs if "/graph/article/" in g), key=lambda g: f"<{g}>")
+    assert len(articles) == 2
+    others = [line for g in graphs if g not in articles for line in graphs[g]]
+    wholes = [graphs[g] for g in articles]
+    if order == "reversed":
+        wholes.reverse()
+    elif order == "shuffled":
+        wholes = [random.Random(3).sample(lines, len(lines)) for lines in wholes]
+    # lines of the first graph again, loose: they sort among that graph's (as do the lines
+    # of a graph that came too late, reversed): the general merge; else the others follow
+    repeat = wholes[0][:5] if order == "interleaved" else []
+    one, apart = tmp_path / "one", tmp_path / "apart"
+    one.mkdir()
+    apart.mkdir()
+    again = ox.parse(b"".join(line + b"\n" for line in repeat), format=ox.RdfFormat.N_QUADS)
+    one_files, one_stats = write_dumps([*quads, *again], one)
+    sorter = kg.dumps.DumpSorter(apart, run_lines=50)
+    if order == "others-first":
+        sorter.add_lines(others)
+    for number, lines in enumerate(wholes):
+        sorter.add_graph(lines)
+        if order == "interleaved" and number == 0:
+            sorter.add_lines(others)
+    if order != "others-first" and order != "interleaved":
+        sorter.add_lines(others)
+    sorter.add_lines(repeat)
+    if order in ("trig", "shuffled", "others-first"):
+        assert sorter.by_graph.added == len(others), "the whole graphs in TriG order were not sorted on disk"
+    apart_files, apart_stats = sorter.write(apart)
+    assert sorted(p.name for p in apart.iterdir()) == sorted(dump_names()), "no run or order files are left"
+    assert _dump_bytes(apart) == _dump_bytes(one)
+    assert apart_files == one_files
+    assert apart_stats == one_stats
+
+
+def test_a_graph_not_whole_or_out_of_order_is_sorted_like_any_lines(tmp_path: Path) -> None:
+    """add_graph writes a graph straight out only when every line is in that graph and the
+    graph comes after those before it; lines of two graphs, or a graph again, are sorted."""
+    line = b"<http://x/s> <http://x/p> <http://x/o%d> <http://x/g%d> ."
+    sorter = kg.dumps.DumpSorter(tmp_path)
+    sorter.add_graph([line % (1, 2), line % (2, 2)])
+    sorter.add_graph([line % (1, 1)])  # before g2: sorted
+    sorter.add_graph([line % (1, 3), line % (1, 4)])  # two graphs: sorted
+    sorter.add_graph([line % (3, 2)])  # g2 again: sorted
+    sorter.add_graph([])
+    assert sorter.quads == 6
+    sorter.write(tmp_path)
+    trig = list(ox.parse(path=str(tmp_path / "kg.trig"), format=ox.RdfFormat.TRIG))
+    assert [(q.object.value[-1], q.graph_name.value[-1]) for q in trig] == [
+        ("1", "1"),
+        ("1", "2"),
+        ("2", "2"),
+        ("3", "2"),
+        ("1", "3"),
+        ("1", "4"),
+    ]
+
+
 def test_build_with_tiny_runs_is_byte_identical(
     built: Path, tmp_path: Path, extractor: SpacyExtractor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -93,7 +168,7 @@ def test_build_with_tiny_runs_is_byte_identical(
     assert result.quads > 100 * 3 * 3
     for name in [*DUMP_FILES, *(f"{n}.gz" for n in GZIPPED), VOID_FILE, CHECKSUM_FILE]:
         assert (out / name).read_bytes() == (built / name).read_bytes(), name
-    assert not [p for p in out.rglob("*") if p.name.startswith(("sort-", "run-"))]
+    assert not [p for p in out.rglob("*") if p.name.startswith(("sort-", "run-", "trig-order-"))]
     assert sorted(os.listdir(tmp_path)) == [".out.cache", ".out.lock", "out"]
 
 
