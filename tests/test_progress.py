@@ -64,7 +64,7 @@ def test_kg_build_logs_progress_when_not_a_terminal(tmp_path: Path) -> None:
         "read N articles; extracting their entities",
         "resolved N mentions to N entities; mapping",
         "mapped N quads; writing the dumps",
-        "loading the store",
+        "finishing the store load",
         "summarising the entities at least N articles mention",
         "validating",
     ]
