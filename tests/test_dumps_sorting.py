@@ -185,3 +185,27 @@ def test_jsonld_with_a_small_iri_cache_writes_the_same_bytes(
     monkeypatch.setattr(_Compactor, "LIMIT", limit)
     ours = b"".join(jsonld_chunks(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES), PREFIXES))
     assert ours == theirs == (built / "kg.jsonld").read_bytes()
+
+
+def test_compact_iris_take_the_longest_namespace_that_leaves_a_usable_local_name() -> None:
+    """IRIs outside every namespace stay whole (and are not cached); inside, the longest
+    namespace whose local name is non-empty, has no ':' and does not start with '/' wins,
+    as a prefix-by-prefix search finds it."""
+    from kg.jsonld import _Compactor
+
+    prefixes = {"ex": "http://x.org/", "exa": "http://x.org/a/", "h": "http://x.org/h#"}
+    compact = _Compactor(prefixes)
+    expected = {
+        "http://x.org/a/b": "exa:b",
+        "http://x.org/a/": "ex:a/",  # empty local name under exa
+        "http://x.org/a//b": "ex:a//b",  # local name under exa starts with '/'
+        "http://x.org/a/b:c": "http://x.org/a/b:c",  # ':' in every local name
+        "http://x.org/h#t": "h:t",
+        "http://x.org/": "http://x.org/",
+        "http://127.0.0.1:8000/article/a": "http://127.0.0.1:8000/article/a",
+        "https://x.org/a": "https://x.org/a",
+    }
+    for _ in range(2):  # again, from the cache
+        assert {iri: compact(iri) for iri in expected} == expected
+    assert "http://127.0.0.1:8000/article/a" not in compact.cache
+    assert _Compactor({})("http://x.org/a") == "http://x.org/a"
