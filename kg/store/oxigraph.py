@@ -53,12 +53,6 @@ class OxigraphStore:
         threads of this process run on)."""
         self._store.optimize()
 
-    def load_file(self, path: Path, *, optimize: bool = True) -> None:
-        """Bulk-load an RDF file (format from its extension) without holding it in memory."""
-        self.load(
-            ox.parse(path=str(path), format=ox.RdfFormat.from_extension(path.suffix.lstrip("."))), optimize=optimize
-        )
-
     def query(
         self,
         sparql: str,
