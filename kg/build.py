@@ -172,11 +172,13 @@ def map_graph(
     started: dt.datetime,
     ended: dt.datetime,
     language: str,
+    progress: ProgressCallback | None = None,
 ) -> Iterator[MappedGraph]:
     """All statements of the build, article by article (so the caller never holds them
     all): each article's triples with the named graph they belong to, and its mention
     annotations as N-Quads text, the articles in the order of their graph IRIs (kg.trig's
-    order); then the entities' and the build's triples."""
+    order); then the entities' and the build's triples. progress, when given, hears how
+    many articles are mapped, every MAP_PROGRESS_EVERY and at the end."""
     entity_iris = minter.entity_iris((e.kind, e.name) for e in resolution.entities.values())
 
     def _iri(entity: Entity) -> URIRef:
@@ -186,7 +188,9 @@ def map_graph(
         return _iri(resolution.entity(eid))
 
     graph_of = {a.key: minter.article_graph(a.key) for a in articles}
-    for article in sorted(articles, key=lambda a: f"{graph_of[a.key]}>"):  # "<graph>" order, as TriG's
+    total = len(articles)
+    in_order = sorted(articles, key=lambda a: f"{graph_of[a.key]}>")  # "<graph>" order, as TriG's
+    for done, article in enumerate(in_order, 1):
         meta = article.full_meta(bodies)
         graph = graph_of[article.key]
         source = minter.source(article.source.name)
@@ -217,6 +221,8 @@ def map_graph(
             extractor=extractor.iri,
         )
         yield MappedGraph([(t, graph) for t in triples], annotations, whole=True)
+        if progress is not None and (done % MAP_PROGRESS_EVERY == 0 or done == total):
+            progress(done, total)
     entity_graph = minter.entity_graph()
     for entity in resolution.entities.values():
         yield MappedGraph([(t, entity_graph) for t in entity_triples(_iri(entity), entity, build=build)])
@@ -224,6 +230,10 @@ def map_graph(
     used = [minter.source(a.source.name) for a in articles]
     provenance = build_triples(build, started=started, ended=ended, used=used, software=software, extractor=extractor)
     yield MappedGraph([(t, prov_graph) for t in provenance])
+
+
+#: Articles mapped between two calls of map_graph's progress callback.
+MAP_PROGRESS_EVERY = 500
 
 
 class MappedGraph(NamedTuple):
@@ -392,13 +402,17 @@ def build(
     progress: ProgressCallback | None = None,
     force: bool = False,
     stages: StageCallback | None = None,
+    progress_for: Callable[[str], ProgressCallback] | None = None,
 ) -> BuildResult:
     """Build out_dir from raw_dir. Bad files become problems; the rest is validated and
     published. A build with SHACL violations is not published (InvalidBuildError) unless
     allow_invalid; the validation report is written into out/ either way it is published.
     One build at a time per out_dir (a lock file beside it); leftovers of a killed build
     are removed first. When out_dir already holds a build of the same inputs (raw files by
-    SHA-256, code, settings, shapes: kg.inputs) nothing is done unless force."""
+    SHA-256, code, settings, shapes: kg.inputs) nothing is done unless force. progress
+    hears how many articles are extracted; progress_for, when given, makes the callback
+    for the later long stages, "mapping" (articles) and "validating" (parts: one per
+    article, and one for the other graphs), when each begins."""
     out_dir = settings.out_dir.absolute()
     lock = out_dir.with_name(f".{out_dir.name}.lock")
     try:
@@ -418,6 +432,7 @@ def build(
                 progress=progress,
                 inputs=digest,
                 stages=stages or (lambda stage: None),
+                progress_for=progress_for,
             )
     except BlockingIOError:
         raise BuildError(f"another kg build is writing {settings.out_dir} (it holds {lock})") from None
@@ -448,6 +463,7 @@ def _build(
     progress: ProgressCallback | None,
     inputs: str,
     stages: StageCallback,
+    progress_for: Callable[[str], ProgressCallback] | None = None,
 ) -> BuildResult:
     settings.out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
     # the article bodies wait in a temporary file beside out/ until they are mapped
@@ -461,6 +477,7 @@ def _build(
             progress=progress,
             inputs=inputs,
             stages=stages,
+            progress_for=progress_for,
         )
 
 
@@ -474,6 +491,7 @@ def _build_from(
     progress: ProgressCallback | None,
     inputs: str,
     stages: StageCallback,
+    progress_for: Callable[[str], ProgressCallback] | None = None,
 ) -> BuildResult:
     clock = build_times()
     started = clock()
@@ -515,6 +533,7 @@ def _build_from(
         started=started,
         ended=ended,
         language=settings.language,
+        progress=progress_for("mapping") if progress_for else None,
     )
 
     out_dir = settings.out_dir
@@ -568,7 +587,14 @@ def _build_from(
         )
         if validate:
             stages("validating")
-            result.validation = _validate_staging(staging, settings, allow_invalid)
+            parts = len(articles) + 1  # each article graph, then the other graphs together
+            checked_parts = progress_for("validating") if progress_for else None
+            result.validation = _validate_staging(
+                staging,
+                settings,
+                allow_invalid,
+                validated=(lambda done: checked_parts(min(done, parts), parts)) if checked_parts else None,
+            )
         if settings.store == "sparql":
             stages(f"loading the remote store {settings.sparql_gsp or settings.sparql_update_endpoint}")
             dumped = ox.parse(path=str(staging / TRIG_FILE), format=ox.RdfFormat.TRIG)
@@ -631,8 +657,11 @@ def _check_validation_inputs(settings: Settings) -> None:
         raise BuildError(f"cannot validate the build: {exc} (settings shapes_dir, ontology_dir)") from exc
 
 
-def _validate_staging(staging: Path, settings: Settings, allow_invalid: bool) -> dict[str, Any]:
-    """Validate the staged build; write validation.ttl and validation.json into it."""
+def _validate_staging(
+    staging: Path, settings: Settings, allow_invalid: bool, validated: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Validate the staged build; write validation.ttl and validation.json into it
+    (validated: as in kg.validate.validate_quads)."""
     from kg.reports import format_text, write_json, write_turtle
     from kg.validate import ValidationInputError, run_validation, store_others
 
@@ -642,7 +671,7 @@ def _validate_staging(staging: Path, settings: Settings, allow_invalid: bool) ->
     try:
         with executor_for(settings) as executor:
             outcome = run_validation(
-                files, settings.shapes_dir, settings.ontology_dir, executor=executor, others=others
+                files, settings.shapes_dir, settings.ontology_dir, executor=executor, others=others, validated=validated
             )
     except ValidationInputError as exc:
         raise BuildError(f"cannot validate the build: {exc} (settings shapes_dir, ontology_dir)") from exc

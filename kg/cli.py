@@ -121,6 +121,9 @@ def build_command(
             progress=Progress("kg build: extracting entities"),
             force=force,
             stages=Stages("kg build"),
+            progress_for=lambda stage: Progress(
+                f"kg build: {stage}", unit="parts" if stage == "validating" else "articles"
+            ),
         )
     except InvalidBuildError as exc:
         click.echo(exc.report, err=True, nl=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -555,18 +555,25 @@ def _parts(quads: QuadSource, tally: _Tally | None = None, others: QuadSource | 
 TASK_BYTES = 1 << 20
 
 
-def _batches(parts: Iterable[bytes], size: int, least: int = TASK_BYTES) -> Iterator[bytes]:
+def _batches(
+    parts: Iterable[bytes], size: int, least: int = TASK_BYTES, counts: deque[int] | None = None
+) -> Iterator[bytes]:
     """N-Triples documents of at least size parts and least bytes each (the last may be
-    smaller): 8 articles of a long news story make a task, 60 short ones do."""
+    smaller): 8 articles of a long news story make a task, 60 short ones do. counts, when
+    given, gets the number of parts of each document yielded."""
     batch: list[bytes] = []
     length = 0
     for part in parts:
         batch.append(part)
         length += len(part)
         if len(batch) >= size and length >= least:
+            if counts is not None:
+                counts.append(len(batch))
             yield b"".join(batch)
             batch, length = [], 0
     if batch:
+        if counts is not None:
+            counts.append(len(batch))
         yield b"".join(batch)
 
 
@@ -628,12 +635,15 @@ def validate_quads(
     task_bytes: int = TASK_BYTES,
     executor: Executor | None = None,
     others: QuadSource | None = None,
+    validated: Callable[[int], None] | None = None,
 ) -> ValidationOutcome:
     """Validate a kg build article graph by article graph (see _parts), at least
     articles_per_task articles and task_bytes of N-Triples per task (see _batches), on
     executor (default: jobs local processes, 0: all cores), with the same results as one
     whole-graph run. quads is called twice and must give the same quads each time (once,
-    when others gives the quads outside its article graphs).
+    when others gives the quads outside its article graphs). validated, when given, is
+    called with the number of parts validated so far (one per article graph, and one for
+    the other graphs) as each task's results come back.
     Memory stays bounded: one article graph is assembled at a time and a few tasks per
     worker are in flight."""
     engine = engine or default_engine()
@@ -641,10 +651,15 @@ def validate_quads(
     load_shapes(shapes_dir), load_ontology(ontology_dir)  # fail early, in this process
     rules = _rules(shapes_dir, ontology_dir, engine)
     tally = _Tally()
-    tasks = _batches(_parts(quads, tally, others), articles_per_task, task_bytes)
+    counts: deque[int] = deque()  # parts in each task, in the order the results come back
+    tasks = _batches(_parts(quads, tally, others), articles_per_task, task_bytes, counts)
     results: list[ValidationResult] = []
+    done = 0
     for found in (executor or LocalExecutor(jobs)).map(_validate_batch, tasks, rules):
         results += found
+        done += counts.popleft()
+        if validated is not None:
+            validated(done)
     return ValidationOutcome(
         results=_sorted(results),
         triples=tally.quads,
@@ -781,13 +796,15 @@ def run_validation(
     jobs: int = 0,
     executor: Executor | None = None,
     others: QuadSource | None = None,
+    validated: Callable[[int], None] | None = None,
 ) -> ValidationOutcome:
     """Validate files or folders. A kg build (TriG/N-Quads with article graphs, plus any
     other files such as void.ttl) is validated article by article in parallel on executor
     (default: jobs local processes), streamed from the files so memory does not grow with
     the corpus; anything else as one union graph, in this process. others, when the caller
     has them at hand (store_others), gives the build's statements outside article graphs
-    (void.ttl's included), which saves a pass over the files."""
+    (void.ttl's included), which saves a pass over the files. validated: as in
+    validate_quads (called only for a kg build validated article by article)."""
     files = _files(paths)
     datasets = [p for p in files if (fmt := format_for_path(p.name)) is not None and fmt.datasets]
     other_files = [p for p in files if p not in datasets]
@@ -796,7 +813,14 @@ def run_validation(
         source = _file_quads(datasets, extra)
         try:
             return validate_quads(
-                source, shapes_dir, ontology_dir, engine=engine, jobs=jobs, executor=executor, others=others
+                source,
+                shapes_dir,
+                ontology_dir,
+                engine=engine,
+                jobs=jobs,
+                executor=executor,
+                others=others,
+                validated=validated,
             )
         except _GraphsNotGrouped:  # graphs interleaved: group them in memory
             return validate_build(list(source()), shapes_dir, ontology_dir, engine=engine, jobs=jobs, executor=executor)

@@ -256,12 +256,20 @@ def test_validation_on_the_cluster_finds_what_local_validation_finds(
     with DaskExecutor(scheduler) as cluster:
         remote = run_validation(inputs, SHAPES, ONTOLOGY, executor=cluster)
         quads = sorted(load_quads([tmp_path / "kg.trig"]) or [], key=lambda q: str(q.graph_name))
+        validated: list[int] = []
         one_per_task = validate_quads(
-            lambda: quads, SHAPES, ONTOLOGY, articles_per_task=1, task_bytes=0, executor=cluster
+            lambda: quads,
+            SHAPES,
+            ONTOLOGY,
+            articles_per_task=1,
+            task_bytes=0,
+            executor=cluster,
+            validated=validated.append,
         )
     assert [r.key for r in remote.results] == [r.key for r in local.results]
     assert (remote.triples, remote.articles, remote.partitions) == (local.triples, local.articles, local.partitions)
     assert one_per_task.partitions == 3
+    assert validated == [1, 2, 3], "parts validated so far, heard as each task's results came back"
     done = kg("validate", str(tmp_path / "kg.trig"), "--executor", "dask", "--scheduler", scheduler)
     assert done.returncode == 1, done.stderr
     assert "datePublished" in done.stdout

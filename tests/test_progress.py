@@ -59,6 +59,8 @@ def test_kg_build_logs_progress_when_not_a_terminal(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "kg build: extracting entities: 2/2 articles (" in run.stderr
+    assert "kg build: mapping: 2/2 articles (" in run.stderr
+    assert "kg build: validating: 3/3 parts (" in run.stderr, "two article graphs and the other graphs"
     stages = [line.split("] ", 1)[1] for line in run.stderr.splitlines() if line.startswith("kg build: [")]
     assert [re.sub(r"\d+", "N", stage) for stage in stages] == [
         "read N articles; extracting their entities",
