@@ -37,7 +37,7 @@ from kg.namespaces import (
     VOID,
     XSD,
 )
-from kg.sorting import LineSorter
+from kg.sorting import LineSorter, read_lines
 from kg.terms import datetime_literal
 
 #: Dump file name -> format name, in the order they are listed.
@@ -239,11 +239,15 @@ class DumpSorter:
 
     def add_lines(self, quad_lines: list[bytes]) -> None:
         """N-Quads lines of quads in named graphs."""
+        self._add_to_union(quad_lines)
+        self.by_graph.extend([_graph_of(line) + b" " + line for line in quad_lines])
+
+    def _add_to_union(self, quad_lines: list[bytes]) -> None:
+        """Count N-Quads lines of named graphs, tee them, and sort their triples for kg.nt."""
         self.quads += len(quad_lines)
         if self.tee is not None:
             self.tee(quad_lines)
         self.union.extend([_triple_line(line) for line in quad_lines])
-        self.by_graph.extend([_graph_of(line) + b" " + line for line in quad_lines])
 
     def add_graph(self, quad_lines: list[bytes]) -> None:
         """N-Quads lines that make up the whole of one named graph. A graph that comes after
@@ -257,10 +261,7 @@ class DumpSorter:
         if graph <= self._last_graph or not all(line.endswith(tail) for line in quad_lines):
             self.add_lines(quad_lines)
             return
-        self.quads += len(quad_lines)
-        if self.tee is not None:
-            self.tee(quad_lines)
-        self.union.extend([_triple_line(line) for line in quad_lines])
+        self._add_to_union(quad_lines)
         if self._ordered is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, name = tempfile.mkstemp(prefix="trig-order-", suffix=".nq", dir=self.folder)
@@ -284,7 +285,7 @@ class DumpSorter:
             yield from ox.parse(path=str(ordered), format=ox.RdfFormat.N_QUADS)
             keyed = rest
         else:
-            keyed = heapq.merge((_graph_of(line) + b" " + line for line in _file_lines(ordered)), rest)
+            keyed = heapq.merge((_graph_of(line) + b" " + line for line in read_lines(ordered)), rest)
         lines = (key[key.index(b" ") + 1 :] for key in keyed)
         yield from ox.parse(cast(IO[bytes], _LinesReader(lines)), format=ox.RdfFormat.N_QUADS)
 
@@ -401,12 +402,6 @@ def _dump(path: Path, fill: Callable[[_Sink], int]) -> list[DumpFile]:
     finally:
         sink.close()
     return sink.dump_files(BY_NAME[DUMP_FILES[path.name]].media_type, count)
-
-
-def _file_lines(path: Path) -> Iterator[bytes]:
-    with path.open("rb", buffering=1 << 16) as handle:
-        for line in handle:
-            yield line[:-1]
 
 
 class _LinesReader:

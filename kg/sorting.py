@@ -26,7 +26,8 @@ def _unique(lines: Iterable[bytes]) -> Iterator[bytes]:
             previous = line
 
 
-def _read_run(path: Path) -> Iterator[bytes]:
+def read_lines(path: Path) -> Iterator[bytes]:
+    """The lines of a file of newline-ended lines, without their newlines, streamed."""
     with path.open("rb", buffering=_READ_BUFFER) as handle:
         for line in handle:
             yield line[:-1]
@@ -92,7 +93,7 @@ class LineSorter:
         self.buffer = []
 
     def _merge(self, runs: list[Path]) -> Iterator[bytes]:
-        merged = heapq.merge(*(_read_run(path) for path in runs))
+        merged = heapq.merge(*(read_lines(path) for path in runs))
         return _unique(merged) if self.unique else merged
 
     def sorted(self) -> Iterator[bytes]:
