@@ -466,6 +466,14 @@ class _GraphsNotGrouped(Exception):
     """An article graph's quads are not contiguous in the input (streaming needs them to be)."""
 
 
+def _first_time(graph: object, seen: set[object]) -> None:
+    """Note an article graph met in a pass over the quads; _GraphsNotGrouped if it was
+    met before (its quads are not contiguous)."""
+    if graph in seen:
+        raise _GraphsNotGrouped(str(graph))
+    seen.add(graph)
+
+
 QuadSource = Callable[[], Iterable[ox.Quad]]
 
 
@@ -500,9 +508,7 @@ def _parts(quads: QuadSource, tally: _Tally | None = None, others: QuadSource | 
             current = q.graph_name
             in_article = _is_article_graph(current)
             if in_article and others is None:
-                if current in seen:
-                    raise _GraphsNotGrouped(str(current))
-                seen.add(current)
+                _first_time(current, seen)
         if not in_article:
             triple = q.triple
             shared.append(triple)
@@ -538,9 +544,7 @@ def _parts(quads: QuadSource, tally: _Tally | None = None, others: QuadSource | 
             block, current = [], q.graph_name
             in_article = _is_article_graph(current)
             if in_article and others is not None:
-                if current in seen:
-                    raise _GraphsNotGrouped(str(current))
-                seen.add(current)
+                _first_time(current, seen)
         if in_article:
             block.append(q.triple)
     if block:
