@@ -543,12 +543,15 @@ def _build_from(
     gc.collect()
     gc.freeze()
     loader = None
+    sorter = None
     try:
         if settings.store == "oxigraph":  # loaded on a second thread as the quads are mapped
             loader = StoreLoader(OxigraphStore(staging / STORE_DIR, read_only=False))
         # the mapped quads go to sorted run files in staging as they are made, article by
-        # article (and to the store); from here on they are read back from the dumps
-        sorter = DumpSorter(staging, tee=loader.add_lines if loader else None)
+        # article (and to the store); from here on they are read back from the dumps (and
+        # the article graphs, for validation, from the sorter's file of them in order)
+        keep = validate and loader is not None  # validated with the store's other statements
+        sorter = DumpSorter(staging, tee=loader.add_lines if loader else None, keep_whole_graphs=keep)
         sort_mapped(sorter, mapped)
         quad_count = sorter.quads
         stages(f"mapped {quad_count} quads; writing the dumps")
@@ -594,7 +597,9 @@ def _build_from(
                 settings,
                 allow_invalid,
                 validated=(lambda done: checked_parts(min(done, parts), parts)) if checked_parts else None,
+                sorter=sorter,
             )
+        sorter.close()
         if settings.store == "sparql":
             stages(f"loading the remote store {settings.sparql_gsp or settings.sparql_update_endpoint}")
             dumped = ox.parse(path=str(staging / TRIG_FILE), format=ox.RdfFormat.TRIG)
@@ -605,6 +610,8 @@ def _build_from(
     except BaseException as exc:
         if loader is not None:
             loader.abandon()
+        if sorter is not None:
+            sorter.close()
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, StoreLoadError):
             raise BuildError(f"{exc}; {out_dir} left unchanged") from exc
@@ -658,21 +665,48 @@ def _check_validation_inputs(settings: Settings) -> None:
 
 
 def _validate_staging(
-    staging: Path, settings: Settings, allow_invalid: bool, validated: Callable[[int], None] | None = None
+    staging: Path,
+    settings: Settings,
+    allow_invalid: bool,
+    validated: Callable[[int], None] | None = None,
+    sorter: DumpSorter | None = None,
 ) -> dict[str, Any]:
     """Validate the staged build; write validation.ttl and validation.json into it
-    (validated: as in kg.validate.validate_quads)."""
+    (validated: as in kg.validate.validate_quads). With the build's store, the statements
+    outside article graphs come from the store, and the article graphs from the sorter
+    when it kept every one of them whole (else from kg.trig)."""
     from kg.reports import format_text, write_json, write_turtle
-    from kg.validate import ValidationInputError, run_validation, store_others
+    from kg.validate import (
+        ValidationInputError,
+        is_article_graph_nt,
+        run_validation,
+        store_others,
+        validate_article_text,
+    )
 
     files = [staging / "kg.trig", staging / VOID_FILE]
-    # the statements outside article graphs come from the store when the build has one
     others = store_others(staging / STORE_DIR) if settings.store == "oxigraph" else None
+    whole = sorter is not None and not any(is_article_graph_nt(graph) for graph in sorter.side_graphs)
     try:
         with executor_for(settings) as executor:
-            outcome = run_validation(
-                files, settings.shapes_dir, settings.ontology_dir, executor=executor, others=others, validated=validated
-            )
+            if others is not None and sorter is not None and whole:  # every article graph is in the sorter's file
+                outcome = validate_article_text(
+                    sorter.whole_graphs(),
+                    others,
+                    settings.shapes_dir,
+                    settings.ontology_dir,
+                    executor=executor,
+                    validated=validated,
+                )
+            else:
+                outcome = run_validation(
+                    files,
+                    settings.shapes_dir,
+                    settings.ontology_dir,
+                    executor=executor,
+                    others=others,
+                    validated=validated,
+                )
     except ValidationInputError as exc:
         raise BuildError(f"cannot validate the build: {exc} (settings shapes_dir, ontology_dir)") from exc
     except ExecutorError as exc:

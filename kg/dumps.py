@@ -10,6 +10,7 @@ import itertools
 import multiprocessing
 import os
 import tempfile
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -212,7 +213,9 @@ class DumpSorter:
     graph then line, repeats kept (kg.trig). Memory holds a run of lines of each, whatever
     the size of the corpus; the run files go in a folder made in `folder` and are removed
     when the dumps are written (or on close()). tee, when given, gets every line added as
-    well (the build's background store load)."""
+    well (the build's background store load). keep_whole_graphs: the graphs given whole
+    and in order (add_graph) stay readable with whole_graphs() after the dumps are written,
+    until close() (the build validates its article graphs from them)."""
 
     def __init__(
         self,
@@ -221,9 +224,11 @@ class DumpSorter:
         run_lines: int | None = None,
         fan_in: int | None = None,
         tee: Callable[[list[bytes]], None] | None = None,
+        keep_whole_graphs: bool = False,
     ) -> None:
         self.tee = tee
         self.folder = folder
+        self.keep_whole_graphs = keep_whole_graphs
         self.union = LineSorter(folder, unique=True, run_lines=run_lines, fan_in=fan_in)
         # TriG's order, (graph, line), is the byte order of "<graph> line": a graph IRI has
         # no space or ">" inside it, so no graph's key is a prefix of another's. Triples in
@@ -235,12 +240,17 @@ class DumpSorter:
         self._ordered: BinaryIO | None = None
         self._ordered_path: Path | None = None
         self._ordered_lines = 0
+        self._ordered_sizes = array("Q")  # bytes of each graph in the ordered file, in order
         self._last_graph = b""
+        #: The named graphs that got lines by add_lines() (sorted on disk, not in the ordered file).
+        self.side_graphs: set[bytes] = set()
 
     def add_lines(self, quad_lines: list[bytes]) -> None:
         """N-Quads lines of quads in named graphs."""
         self._add_to_union(quad_lines)
-        self.by_graph.extend([_graph_of(line) + b" " + line for line in quad_lines])
+        graphs = [_graph_of(line) for line in quad_lines]
+        self.side_graphs.update(graphs)
+        self.by_graph.extend([graph + b" " + line for graph, line in zip(graphs, quad_lines, strict=True)])
 
     def _add_to_union(self, quad_lines: list[bytes]) -> None:
         """Count N-Quads lines of named graphs, tee them, and sort their triples for kg.nt."""
@@ -266,9 +276,24 @@ class DumpSorter:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, name = tempfile.mkstemp(prefix="trig-order-", suffix=".nq", dir=self.folder)
             self._ordered, self._ordered_path = os.fdopen(handle, "wb"), Path(name)
-        self._ordered.write(b"\n".join(sorted(quad_lines)) + b"\n")
+        block = b"\n".join(sorted(quad_lines)) + b"\n"
+        self._ordered.write(block)
+        self._ordered_sizes.append(len(block))
         self._ordered_lines += len(quad_lines)
         self._last_graph = graph
+
+    def whole_graphs(self) -> Iterator[bytes]:
+        """The graphs add_graph() wrote in order, each as its N-Quads lines (sorted, newline
+        ended), read back from disk: after write() when the sorter keeps them
+        (keep_whole_graphs), until close(). A graph that also got lines by add_lines() (see
+        side_graphs) has only those add_graph() gave here."""
+        if self._ordered_path is None:
+            return
+        if self._ordered is not None:
+            self._ordered.close()
+        with self._ordered_path.open("rb") as handle:
+            for size in self._ordered_sizes:
+                yield handle.read(size)
 
     def _trig_quads(self) -> Iterator[ox.Quad]:
         """Every quad in TriG order (by graph, then N-Quads line; repeats kept): the graphs
@@ -313,7 +338,7 @@ class DumpSorter:
         order of N-Triples (Turtle and JSON-LD are made from kg.nt as written, streaming);
         TriG by graph, then line. Each file is hashed and gzipped as it is written, and no
         file's content is ever held whole in memory. Also returns the union graph's
-        statistics. The sorter is used up."""
+        statistics. The sorter is used up (but for its whole graphs, when it keeps them)."""
         made: dict[str, list[DumpFile]] = {}
 
         def dump(name: str, fill: Callable[[_Sink], int]) -> None:
@@ -348,7 +373,11 @@ class DumpSorter:
                     dump("kg.trig", trig)
                     made["kg.jsonld"] = pending.result()
         finally:
-            self.close()
+            if self.keep_whole_graphs:
+                self.union.close()
+                self.by_graph.close()
+            else:
+                self.close()
         return [file for name in DUMP_FILES for file in made[name]], stats
 
     def close(self) -> None:

@@ -8,11 +8,11 @@ import json
 import logging
 import re
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -462,6 +462,11 @@ def _is_article_graph(name: object) -> bool:
     return isinstance(name, ox.NamedNode) and ARTICLE_GRAPH.search(name.value) is not None
 
 
+def is_article_graph_nt(name: bytes) -> bool:
+    """Whether a graph name written in N-Triples (<IRI>) is a kg article graph's."""
+    return name.startswith(b"<") and ARTICLE_GRAPH.search(name[1:-1].decode()) is not None
+
+
 class _GraphsNotGrouped(Exception):
     """An article graph's quads are not contiguous in the input (streaming needs them to be)."""
 
@@ -486,38 +491,67 @@ class _Tally:
     parts: int = 0
 
 
-def _parts(quads: QuadSource, tally: _Tally | None = None, others: QuadSource | None = None) -> Iterator[bytes]:
-    """The parts of a kg build, as N-Triples: each article graph with the description of the
-    build activity that generated it (and its agents), then one part with every other graph
-    (entities, provenance, dataset description). Reads the quads twice (once when others
-    gives the quads outside article graphs, as the build's store does) and keeps one article
-    graph in memory at a time; article graphs must be contiguous (as in kg's dumps), else
-    _GraphsNotGrouped is raised (before anything is yielded, unless others was given).
+class _Shared:
+    """The statements outside article graphs, indexed for the article parts: an article
+    part carries the description of the build activity that generated its graph (and its
+    agents) and, of the build's prov:used list, only the use of its own raw file (the list
+    grows with the corpus)."""
 
-    Of the build's prov:used list, an article part keeps only the use of its own raw file:
-    the list grows with the corpus."""
+    def __init__(self, quads: Iterable[ox.Quad], seen: set[object] | None = None) -> None:
+        """quads: any quads; those in article graphs are skipped (and noted in seen, when
+        given, which raises _GraphsNotGrouped for an article graph met twice)."""
+        self.triples: list[ox.Triple] = []
+        self.by_subject: dict[object, list[ox.Triple]] = defaultdict(list)
+        self.used_of: dict[object, list[ox.Triple]] = defaultdict(list)
+        current: object = None
+        in_article = False
+        for q in quads:
+            if q.graph_name != current:
+                current = q.graph_name
+                in_article = _is_article_graph(current)
+                if in_article and seen is not None:
+                    _first_time(current, seen)
+            if not in_article:
+                triple = q.triple
+                self.triples.append(triple)
+                if triple.predicate == _USED:
+                    self.used_of[triple.object].append(triple)
+                else:
+                    self.by_subject[triple.subject].append(triple)
+
+    def count(self, tally: _Tally) -> None:
+        tally.quads += len(self.triples)
+        tally.articles.update(
+            t.subject for t in self.triples if t.predicate == _OX_TYPE and t.object == _OX_NEWS_ARTICLE
+        )
+
+    def extra(self, builds: Set[object], used: Iterable[ox.Triple]) -> list[ox.Triple]:
+        """What an article part adds to its graph's triples: the statements about builds
+        (the activities that generated it) and their agents, and those of the prov:used
+        statements given (the ones whose object is one of the part's subjects) that a
+        build made."""
+        by_subject = self.by_subject
+        agents = {t.object for b in builds for t in by_subject.get(b, []) if t.predicate == _ASSOCIATED}
+        extra = [t for node in builds | agents for t in by_subject.get(node, [])]
+        extra += [u for u in used if u.subject in builds]
+        return extra
+
+    def part(self) -> bytes:
+        """The part of every statement outside article graphs."""
+        return ox.serialize(self.triples, format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def _parts(quads: QuadSource, tally: _Tally | None = None, others: QuadSource | None = None) -> Iterator[bytes]:
+    """The parts of a kg build, as N-Triples: each article graph with what _Shared.extra
+    adds, then one part with every other graph (entities, provenance, dataset
+    description). Reads the quads twice (once when others gives the quads outside article
+    graphs, as the build's store does) and keeps one article graph in memory at a time;
+    article graphs must be contiguous (as in kg's dumps), else _GraphsNotGrouped is raised
+    (before anything is yielded, unless others was given)."""
     tally = tally if tally is not None else _Tally()
-    shared: list[ox.Triple] = []
-    by_subject: dict[object, list[ox.Triple]] = defaultdict(list)
-    used_of: dict[object, list[ox.Triple]] = defaultdict(list)
     seen: set[object] = set()
-    current: object = None
-    in_article = False
-    for q in (others or quads)():
-        if q.graph_name != current:
-            current = q.graph_name
-            in_article = _is_article_graph(current)
-            if in_article and others is None:
-                _first_time(current, seen)
-        if not in_article:
-            triple = q.triple
-            shared.append(triple)
-            if triple.predicate == _USED:
-                used_of[triple.object].append(triple)
-            else:
-                by_subject[triple.subject].append(triple)
-    tally.quads += len(shared)
-    tally.articles.update(t.subject for t in shared if t.predicate == _OX_TYPE and t.object == _OX_NEWS_ARTICLE)
+    shared = _Shared((others or quads)(), seen if others is None else None)
+    shared.count(tally)
 
     def part(block: list[ox.Triple]) -> bytes:
         builds, subjects = set(), set()
@@ -528,12 +562,10 @@ def _parts(quads: QuadSource, tally: _Tally | None = None, others: QuadSource | 
                 builds.add(t.object)
             elif predicate == _OX_TYPE and t.object == _OX_NEWS_ARTICLE:
                 tally.articles.add(t.subject)
-        agents = {t.object for b in builds for t in by_subject.get(b, []) if t.predicate == _ASSOCIATED}
-        extra = [t for node in builds | agents for t in by_subject.get(node, [])]
-        extra += [u for n in subjects for u in used_of.get(n, ()) if u.subject in builds]
         tally.quads += len(block)
         tally.parts += 1
-        return ox.serialize(block + extra, format=ox.RdfFormat.N_TRIPLES) or b""
+        used = (u for n in subjects for u in shared.used_of.get(n, ()))
+        return ox.serialize(block + shared.extra(builds, used), format=ox.RdfFormat.N_TRIPLES) or b""
 
     block: list[ox.Triple] = []
     current, in_article = None, False
@@ -549,9 +581,64 @@ def _parts(quads: QuadSource, tally: _Tally | None = None, others: QuadSource | 
             block.append(q.triple)
     if block:
         yield part(block)
-    if shared:
+    if shared.triples:
         tally.parts += 1
-        yield ox.serialize(shared, format=ox.RdfFormat.N_TRIPLES) or b""
+        yield shared.part()
+
+
+_NT_GENERATED_BY = f" {_GENERATED_BY} ".encode()
+_NT_NEWS_ARTICLE = f" {_OX_TYPE} {_OX_NEWS_ARTICLE} .\n".encode()
+_NT_SUBJECT = re.compile(rb"\n(<[^>]*>|_:\S+) ")
+
+
+def _term_of(text: bytes) -> ox.NamedNode | ox.BlankNode:
+    """An IRI or blank node written in N-Triples."""
+    if text.startswith(b"_:"):
+        return ox.BlankNode(text[2:].decode())
+    if b"\\" in text:  # an escaped IRI: read by the parser
+        return cast(ox.NamedNode, _nt_term(text.decode()))
+    return ox.NamedNode(text[1:-1].decode())
+
+
+def _found(lines: bytes, middle: bytes, subjects: bool) -> Iterator[bytes]:
+    """The subjects (or else the objects) of the N-Triples lines that have middle (the
+    predicate, with spaces around it, or the rest of the line) in them."""
+    at = lines.find(middle)
+    while at >= 0:
+        if subjects:
+            yield lines[lines.rfind(b"\n", 0, at) + 1 : at]
+        else:
+            yield lines[at + len(middle) : lines.index(b" .\n", at)]
+        at = lines.find(middle, at + len(middle))
+
+
+def _text_parts(graphs: Iterable[bytes], others: QuadSource, tally: _Tally | None = None) -> Iterator[bytes]:
+    """The parts _parts would make, from article graphs given as N-Quads text (each the
+    newline-ended lines of one whole graph, graphs of any other kind skipped) and the
+    statements outside them (others): the article's lines lose their graph name and the
+    few terms its part's extra statements depend on are found by searching the text, in
+    C, instead of parsing every statement into Python objects (the build's validation,
+    from the article graphs it mapped, in order)."""
+    tally = tally if tally is not None else _Tally()
+    shared = _Shared(others())
+    shared.count(tally)
+    used_of = {str(node).encode(): used for node, used in shared.used_of.items()}
+    for block in graphs:
+        first = block[: block.index(b"\n")]
+        graph = first[first.rindex(b" <") + 1 : -2]
+        if not is_article_graph_nt(graph):
+            continue
+        triples = block.replace(b" " + graph + b" .\n", b" .\n")
+        builds = {_term_of(b) for b in _found(triples, _NT_GENERATED_BY, subjects=False)}
+        tally.articles.update(_term_of(a) for a in _found(triples, _NT_NEWS_ARTICLE, subjects=True))
+        subjects = {first[: first.index(b" ")], *_NT_SUBJECT.findall(triples)}
+        tally.quads += triples.count(b"\n")
+        tally.parts += 1
+        extra = shared.extra(builds, (u for n in subjects for u in used_of.get(n, ())))
+        yield triples + (ox.serialize(extra, format=ox.RdfFormat.N_TRIPLES) or b"") if extra else triples
+    if shared.triples:
+        tally.parts += 1
+        yield shared.part()
 
 
 #: A task's N-Triples are at least this long (unless the input runs out): the engine's fixed
@@ -650,13 +737,64 @@ def validate_quads(
     the other graphs) as each task's results come back.
     Memory stays bounded: one article graph is assembled at a time and a few tasks per
     worker are in flight."""
+    return _validate_parts(
+        lambda tally: _parts(quads, tally, others),
+        shapes_dir,
+        ontology_dir,
+        engine=engine,
+        jobs=jobs,
+        articles_per_task=articles_per_task,
+        task_bytes=task_bytes,
+        executor=executor,
+        validated=validated,
+    )
+
+
+def validate_article_text(
+    graphs: Iterable[bytes],
+    others: QuadSource,
+    shapes_dir: Path,
+    ontology_dir: Path,
+    *,
+    engine: str | None = None,
+    jobs: int = 0,
+    executor: Executor | None = None,
+    validated: Callable[[int], None] | None = None,
+) -> ValidationOutcome:
+    """validate_quads for a build whose article graphs are at hand as N-Quads text, each
+    the lines of one whole graph (see _text_parts), with others giving every statement
+    outside them: the same results, without parsing the article graphs in this process."""
+    return _validate_parts(
+        lambda tally: _text_parts(graphs, others, tally),
+        shapes_dir,
+        ontology_dir,
+        engine=engine,
+        jobs=jobs,
+        executor=executor,
+        validated=validated,
+    )
+
+
+def _validate_parts(
+    parts: Callable[[_Tally], Iterable[bytes]],
+    shapes_dir: Path,
+    ontology_dir: Path,
+    *,
+    engine: str | None,
+    jobs: int,
+    articles_per_task: int = ARTICLES_PER_TASK,
+    task_bytes: int = TASK_BYTES,
+    executor: Executor | None,
+    validated: Callable[[int], None] | None,
+) -> ValidationOutcome:
+    """Validate the parts (made by parts from a tally it fills) in tasks on executor."""
     engine = engine or default_engine()
     _engine_validate(engine)
     load_shapes(shapes_dir), load_ontology(ontology_dir)  # fail early, in this process
     rules = _rules(shapes_dir, ontology_dir, engine)
     tally = _Tally()
     counts: deque[int] = deque()  # parts in each task, in the order the results come back
-    tasks = _batches(_parts(quads, tally, others), articles_per_task, task_bytes, counts)
+    tasks = _batches(parts(tally), articles_per_task, task_bytes, counts)
     results: list[ValidationResult] = []
     done = 0
     for found in (executor or LocalExecutor(jobs)).map(_validate_batch, tasks, rules):

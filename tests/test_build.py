@@ -20,7 +20,7 @@ from kg.dumps import DUMP_FILES, GZIPPED, dump_names
 from kg.extract.entities import SpacyExtractor
 from kg.namespaces import DCAT, OA, PROV, SCHEMA, SPDX, VOID
 from kg.settings import Settings
-from tests.conftest import RAW, SEED_EPOCH
+from tests.conftest import RAW, ROOT, SEED_EPOCH
 
 BASE = "http://127.0.0.1:8000/"
 
@@ -359,3 +359,19 @@ def test_missing_shapes_fail_the_build_before_any_extraction(tmp_path: Path, mis
     with pytest.raises(BuildError, match=expected):
         build(settings, extractor=extractor)
     assert not out.exists()
+
+
+def test_build_validation_report_is_that_of_its_dumps(built: Path) -> None:
+    """The build validates the article graphs it mapped (kept in order beside the dumps):
+    its reports are byte for byte what validating its kg.trig and void.ttl afterwards gives."""
+    import io
+
+    from kg.reports import format_json, write_turtle
+    from kg.validate import run_validation
+
+    outcome = run_validation([built / "kg.trig", built / "void.ttl"], ROOT / "shapes", ROOT / "ontology", jobs=1)
+    turtle = io.BytesIO()
+    write_turtle(outcome, turtle)
+    assert turtle.getvalue() == (built / "validation.ttl").read_bytes()
+    assert format_json(outcome) == (built / "validation.json").read_text(encoding="utf-8")
+    assert not list(built.glob("trig-order-*")), "the article graphs kept for validation are removed"

@@ -209,3 +209,26 @@ def test_compact_iris_take_the_longest_namespace_that_leaves_a_usable_local_name
         assert {iri: compact(iri) for iri in expected} == expected
     assert "http://127.0.0.1:8000/article/a" not in compact.cache
     assert _Compactor({})("http://x.org/a") == "http://x.org/a"
+
+
+def test_whole_graphs_are_kept_for_validation_until_close(tmp_path: Path) -> None:
+    """With keep_whole_graphs, the graphs add_graph wrote in order are read back after the
+    dumps, each as its sorted lines; graphs given loose (or out of order) are named in
+    side_graphs; close() removes the file. Without it, write() removes it."""
+    line = b"<http://x/s> <http://x/p> <http://x/o%d> <http://x/g%d> ."
+    for keep in (True, False):
+        folder = tmp_path / str(keep)
+        sorter = kg.dumps.DumpSorter(folder, keep_whole_graphs=keep)
+        sorter.add_graph([line % (2, 1), line % (1, 1)])
+        sorter.add_graph([line % (1, 3)])
+        sorter.add_graph([line % (1, 2)])  # before g3: sorted with the loose lines
+        sorter.add_lines([line % (1, 5)])
+        sorter.write(folder)
+        assert sorter.side_graphs == {b"<http://x/g2>", b"<http://x/g5>"}
+        kept = list(sorter.whole_graphs())
+        if keep:
+            assert kept == [line % (1, 1) + b"\n" + line % (2, 1) + b"\n", line % (1, 3) + b"\n"]
+        else:
+            assert kept == []
+        sorter.close()
+        assert sorted(p.name for p in folder.iterdir()) == sorted(kg.dumps.dump_names())
