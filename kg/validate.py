@@ -26,6 +26,7 @@ from rdflib.plugins.sparql.sparql import Query
 from kg.executor import Executor, LocalExecutor, per_process
 from kg.formats import format_for_path
 from kg.namespaces import OA, PROV, SCHEMA
+from kg.shape_targets import narrowed_targets
 
 SEVERITIES = ("Violation", "Warning", "Info")
 _SEVERITY_ORDER = {name: i for i, name in enumerate(SEVERITIES)}
@@ -384,7 +385,7 @@ class _TurboValidator:
     def __init__(self, shapes: Graph, ontology: Graph) -> None:
         from pyshacl_turbo import compile_shapes
 
-        self.program = compile_shapes(shapes, advanced=True)
+        self.program = compile_shapes(narrowed_targets(shapes), advanced=True)
         self.ontology = ontology.serialize(format="nt")
         # the engine's labels of blank-node shapes -> their labels in the shapes graph
         self.shape_names = {k: str(v) for k, v in getattr(self.program, "_blank_nodes", {}).items()}
@@ -432,7 +433,7 @@ def validate(data: Graph, shapes: Graph, ontology: Graph, engine: str | None = N
             work.add(triple)
         _conforms, report, _text = _engine_validate(engine)(
             work,
-            shacl_graph=shapes,
+            shacl_graph=narrowed_targets(shapes),
             ont_graph=ontology,
             inference="none",
             advanced=True,
