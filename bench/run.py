@@ -132,7 +132,10 @@ def bench_validation(out: Path, n: int) -> str:
         (e, j, *_timed(lambda e=e, j=j: run_validation(inputs, shapes_dir, ontology_dir, engine=e, jobs=j)))
         for e, j in runs
     ]
-    t_whole, whole = _timed(lambda: validate(load_data(inputs), shapes, ontology, engine="pyshacl"))
+    # the baseline is pySHACL on the shapes as written (no narrowed targets)
+    t_whole, whole = _timed(
+        lambda: validate(load_data(inputs), shapes, ontology, engine="pyshacl", narrow_targets=False)
+    )
     rows = [("pySHACL, whole graph, 1 process (baseline)", t_whole, 1000 * t_whole / n, 1.0)]
     for engine, jobs, t, parts in timed:
         same = [r.key for r in parts.results] == [r.key for r in whole.results]

@@ -382,10 +382,10 @@ class _TurboValidator:
     which was 80% of its time; here the ontology is added to the data as N-Triples, which
     is what pySHACL's ontology "inoculation" does."""
 
-    def __init__(self, shapes: Graph, ontology: Graph) -> None:
+    def __init__(self, shapes: Graph, ontology: Graph, narrow_targets: bool = True) -> None:
         from pyshacl_turbo import compile_shapes
 
-        self.program = compile_shapes(narrowed_targets(shapes), advanced=True)
+        self.program = compile_shapes(narrowed_targets(shapes) if narrow_targets else shapes, advanced=True)
         self.ontology = ontology.serialize(format="nt")
         # the engine's labels of blank-node shapes -> their labels in the shapes graph
         self.shape_names = {k: str(v) for k, v in getattr(self.program, "_blank_nodes", {}).items()}
@@ -422,18 +422,21 @@ class _TurboValidator:
         return _results(triples, _where_in_store(store), self.shape_names)
 
 
-def validate(data: Graph, shapes: Graph, ontology: Graph, engine: str | None = None) -> ValidationOutcome:
-    """Validate one graph; subclass facts of the ontology make class targets reach subclasses."""
+def validate(
+    data: Graph, shapes: Graph, ontology: Graph, engine: str | None = None, *, narrow_targets: bool = True
+) -> ValidationOutcome:
+    """Validate one graph; subclass facts of the ontology make class targets reach subclasses.
+    narrow_targets: hand the engine kg.shape_targets.narrowed_targets(shapes) (same results)."""
     engine = engine or default_engine()
     if engine == "turbo":
-        results = _TurboValidator(shapes, ontology).results(data.serialize(format="nt"))
+        results = _TurboValidator(shapes, ontology, narrow_targets).results(data.serialize(format="nt"))
     else:
         work = _PreparedQueryGraph()  # a private copy: pySHACL mixes the ontology into it in place
         for triple in data:
             work.add(triple)
         _conforms, report, _text = _engine_validate(engine)(
             work,
-            shacl_graph=narrowed_targets(shapes),
+            shacl_graph=narrowed_targets(shapes) if narrow_targets else shapes,
             ont_graph=ontology,
             inference="none",
             advanced=True,
