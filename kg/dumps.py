@@ -39,7 +39,7 @@ from kg.namespaces import (
     XSD,
 )
 from kg.sorting import LineSorter, read_lines
-from kg.terms import datetime_literal
+from kg.terms import datetime_literal, graph_of_quad_line
 
 #: Dump file name -> format name, in the order they are listed.
 DUMP_FILES = {
@@ -124,10 +124,6 @@ def _triple_line(quad_line: bytes) -> bytes:
     """The N-Triples line of an N-Quads line of a named graph (its graph IRI, the last
     term, has no space in it)."""
     return quad_line[: quad_line.rindex(b" <")] + b" ."
-
-
-def _graph_of(quad_line: bytes) -> bytes:
-    return quad_line[quad_line.rindex(b" <") + 1 : -2]
 
 
 class _Sink:
@@ -248,7 +244,7 @@ class DumpSorter:
     def add_lines(self, quad_lines: list[bytes]) -> None:
         """N-Quads lines of quads in named graphs."""
         self._add_to_union(quad_lines)
-        graphs = [_graph_of(line) for line in quad_lines]
+        graphs = [graph_of_quad_line(line) for line in quad_lines]
         self.side_graphs.update(graphs)
         self.by_graph.extend([graph + b" " + line for graph, line in zip(graphs, quad_lines, strict=True)])
 
@@ -266,7 +262,7 @@ class DumpSorter:
         graph is sorted as add_lines() would."""
         if not quad_lines:
             return
-        graph = _graph_of(quad_lines[0])
+        graph = graph_of_quad_line(quad_lines[0])
         tail = b" " + graph + b" ."
         if graph <= self._last_graph or not all(line.endswith(tail) for line in quad_lines):
             self.add_lines(quad_lines)
@@ -310,7 +306,7 @@ class DumpSorter:
             yield from ox.parse(path=str(ordered), format=ox.RdfFormat.N_QUADS)
             keyed = rest
         else:
-            keyed = heapq.merge((_graph_of(line) + b" " + line for line in read_lines(ordered)), rest)
+            keyed = heapq.merge((graph_of_quad_line(line) + b" " + line for line in read_lines(ordered)), rest)
         lines = (key[key.index(b" ") + 1 :] for key in keyed)
         yield from ox.parse(cast(IO[bytes], _LinesReader(lines)), format=ox.RdfFormat.N_QUADS)
 

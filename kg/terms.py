@@ -14,6 +14,12 @@ Quad = tuple[Node, Node, Node, Node]
 _XSD_DATETIME = URIRef("http://www.w3.org/2001/XMLSchema#dateTime")
 
 
+def graph_of_quad_line(quad_line: bytes) -> bytes:
+    """The graph name (<IRI>, as written) of an N-Quads line of a named graph: its last
+    term, which has no space in it ("<s> <p> <o> <g> ." -> "<g>")."""
+    return quad_line[quad_line.rindex(b" <") + 1 : -2]
+
+
 def datetime_literal(value: dt.datetime) -> Literal:
     """An xsd:dateTime in UTC written the canonical way ("...Z"), as the store keeps it.
     rdflib would rewrite "Z" as "+00:00", so the dumps and the store would differ."""

@@ -27,6 +27,7 @@ from kg.executor import Executor, LocalExecutor, per_process
 from kg.formats import format_for_path
 from kg.namespaces import OA, PROV, SCHEMA
 from kg.shape_targets import narrowed_targets
+from kg.terms import graph_of_quad_line
 
 SEVERITIES = ("Violation", "Warning", "Info")
 _SEVERITY_ORDER = {name: i for i, name in enumerate(SEVERITIES)}
@@ -629,11 +630,12 @@ def _text_parts(graphs: Iterable[bytes], others: QuadSource, tally: _Tally | Non
     used_of = {str(node).encode(): used for node, used in shared.used_of.items()}
     for block in graphs:
         first = block[: block.index(b"\n")]
-        graph = first[first.rindex(b" <") + 1 : -2]
+        graph = graph_of_quad_line(first)
         if not is_article_graph_nt(graph):
             continue
         triples = block.replace(b" " + graph + b" .\n", b" .\n")
-        builds = {_term_of(b) for b in _found(triples, _NT_GENERATED_BY, subjects=False)}
+        generated_by = _found(triples, _NT_GENERATED_BY, subjects=False)
+        builds = {_term_of(b) for b in generated_by if not b.startswith(b'"')}  # not literals, as in _parts
         tally.articles.update(_term_of(a) for a in _found(triples, _NT_NEWS_ARTICLE, subjects=True))
         subjects = {first[: first.index(b" ")], *_NT_SUBJECT.findall(triples)}
         tally.quads += triples.count(b"\n")
