@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SH
+from rdflib.namespace import OWL, RDF, RDFS, SH
 
 #: What a shape may say besides its class target and its one SPARQL constraint: nothing
 #: that constrains, so restricting its focus nodes cannot hide a result.
@@ -56,7 +56,8 @@ def narrowed_targets(shapes: Graph) -> Graph:
         if not isinstance(shape, URIRef | BNode) or set(shapes.predicates(shape)) - _PASSIVE:
             continue
         classes, constraints = list(shapes.objects(shape, SH.targetClass)), list(shapes.objects(shape, SH.sparql))
-        if len(classes) != 1 or len(constraints) != 1 or (shape, RDF.type, RDFS.Class) in shapes:
+        implicit = any((shape, RDF.type, cls) in shapes for cls in (RDFS.Class, OWL.Class))  # its own class target
+        if len(classes) != 1 or len(constraints) != 1 or implicit:
             continue
         constraint, target_class = constraints[0], classes[0]
         select = shapes.value(constraint, SH.select)

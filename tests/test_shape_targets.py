@@ -71,9 +71,21 @@ def test_a_simple_select_is_narrowed() -> None:
         (SIMPLE_WHERE, "; sh:property [ sh:path ex:size ; sh:maxCount 1 ]", ""),  # it constrains more
         (SIMPLE_WHERE, "; sh:targetClass ex:Crate", ""),
         (SIMPLE_WHERE, "; a rdfs:Class", ""),  # an implicit class target too
+        (SIMPLE_WHERE, "; a <http://www.w3.org/2002/07/owl#Class>", ""),
         (SIMPLE_WHERE, "", "sh:deactivated true ;"),
     ],
-    ids=["optional", "not-exists", "this-not-first", "now", "current-shape", "more", "two-classes", "class", "off"],
+    ids=[
+        "optional",
+        "not-exists",
+        "this-not-first",
+        "now",
+        "current-shape",
+        "more",
+        "two-classes",
+        "class",
+        "owl-class",
+        "off",
+    ],
 )
 def test_other_shapes_keep_their_class_target(where: str, extra: str, constraint_extra: str) -> None:
     assert _narrowed(_shape(where, extra, constraint_extra)) == []
