@@ -686,10 +686,14 @@ def _validate_staging(
 
     files = [staging / "kg.trig", staging / VOID_FILE]
     others = store_others(staging / STORE_DIR) if settings.store == "oxigraph" else None
-    whole = sorter is not None and not any(is_article_graph_nt(graph) for graph in sorter.side_graphs)
+    whole = (  # the sorter kept its in-order file, and every article graph is whole in it
+        sorter is not None
+        and sorter.keep_whole_graphs
+        and not any(is_article_graph_nt(graph) for graph in sorter.side_graphs)
+    )
     try:
         with executor_for(settings) as executor:
-            if others is not None and sorter is not None and whole:  # every article graph is in the sorter's file
+            if others is not None and sorter is not None and whole:
                 outcome = validate_article_text(
                     sorter.whole_graphs(),
                     others,
