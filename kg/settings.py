@@ -52,6 +52,11 @@ class Settings:
     host: str = _doc("127.0.0.1", "Interface `kg serve` listens on")
     port: int = _doc(8000, "Port `kg serve` listens on")
     threads: int = _doc(8, "Worker threads of the WSGI server")
+    response_cache_mb: int = _doc(
+        64,
+        "Megabytes of rendered pages and RDF twins `kg serve` keeps per build (0: none); "
+        "with a remote store each is kept at most 60 s",
+    )
     query_timeout: float = _doc(10.0, "Seconds a SPARQL query may take before its worker process is stopped (503)")
     query_workers: int = _doc(2, "Processes that run `/sparql` queries (each over the read-only store)")
     query_queue: int = _doc(2, "SPARQL requests that may wait for a busy worker; more get 503 at once")
@@ -112,6 +117,9 @@ def _coerce_all(settings: Settings, source: str) -> Settings:
         )
     if values["executor"] == "dask" and not values["scheduler"]:
         raise SettingsError(f"setting 'executor' from {source}: executor dask needs scheduler (flag --scheduler)")
+    if values["response_cache_mb"] < 0:
+        size = values["response_cache_mb"]
+        raise SettingsError(f"setting 'response_cache_mb' from {source}: must be 0 (off) or more, not {size}")
     base = values["base_iri"]
     if not base.endswith("/"):
         values["base_iri"] = base + "/"

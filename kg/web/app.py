@@ -15,6 +15,7 @@ from kg.settings import Settings
 from kg.store import RemoteStoreError
 from kg.web.caching import cache_and_compress, compress_static
 from kg.web.negotiation import NotAcceptableError, prefers_html
+from kg.web.response_cache import compress, remember
 from kg.web.site import BUDGETS_KEY, EXTENSION_KEY, LiveSite, current_site
 
 log = logging.getLogger("kg.web")
@@ -87,13 +88,13 @@ def _unexpected_error(exc: Exception) -> Response:
 
 def _common_headers(response: Response) -> Response:
     """Vary: Accept on every response; open CORS (a public read-only dataset); page hardening;
-    validators, 304 and gzip (kg.web.caching)."""
+    validators, 304 and gzip (kg.web.caching); pages and twins kept (kg.web.response_cache)."""
     response.vary.add("Accept")
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CSP)
-    response = cache_and_compress(response, request, _build_time())
+    response = cache_and_compress(response, request, _build_time(), keep=remember, compress=compress)
     elapsed = 1000 * (time.perf_counter() - g.get("kg_started", time.perf_counter()))
     log.info("%s %s %d %.1fms", request.method, request.full_path.rstrip("?"), response.status_code, elapsed)
     return response

@@ -5,6 +5,7 @@ takes it. Dumps are files with their own ETag and Range support and are left alo
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -25,14 +26,29 @@ _COMPRESSIBLE = (
     "application/xml",
 )
 _NOT_CACHED = ("/health",)
+#: Seconds a client or proxy may reuse a generated response without asking again.
+MAX_AGE = 60
 
 
 def _compressible(mimetype: str) -> bool:
     return mimetype.startswith(_COMPRESSIBLE)
 
 
-def cache_and_compress(response: Response, request: Request, last_modified: datetime | None) -> Response:
-    """Add validators, answer conditional requests with 304, and gzip large bodies."""
+def gzip_body(body: bytes) -> bytes:
+    """gzip as kg sends it (level 6, no timestamp: the same bytes every time)."""
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+def cache_and_compress(
+    response: Response,
+    request: Request,
+    last_modified: datetime | None,
+    *,
+    keep: Callable[[Response], None] | None = None,
+    compress: Callable[[bytes], bytes] = gzip_body,
+) -> Response:
+    """Add validators, answer conditional requests with 304, and gzip large bodies. keep is
+    given the finished 200 response (validators set) before that; compress does the gzip."""
     if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.direct_passthrough:
         return response
     if request.path in _NOT_CACHED:
@@ -42,7 +58,9 @@ def cache_and_compress(response: Response, request: Request, last_modified: date
         response.add_etag(weak=True)  # weak: the same for the gzip and identity encodings
         if last_modified is not None:
             response.last_modified = last_modified
-        response.headers.setdefault("Cache-Control", "public, max-age=60, must-revalidate")
+        response.headers.setdefault("Cache-Control", f"public, max-age={MAX_AGE}, must-revalidate")
+    if keep is not None:
+        keep(response)
     response.make_conditional(request)
     if response.status_code == 304:
         return response
@@ -51,7 +69,7 @@ def cache_and_compress(response: Response, request: Request, last_modified: date
     body = response.get_data()
     encoded = "Content-Encoding" in response.headers  # a static file gzipped by compress_static
     if accepts_gzip and not encoded and len(body) >= GZIP_MIN_BYTES and _compressible(response.mimetype or ""):
-        response.set_data(gzip.compress(body, compresslevel=6, mtime=0))
+        response.set_data(compress(body))
         response.headers["Content-Encoding"] = "gzip"
     return response
 

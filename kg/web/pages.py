@@ -26,7 +26,8 @@ from kg.web.describe import (
 from kg.web.dumps import downloads, void_response
 from kg.web.negotiation import HOME, HTML, RESOURCE, negotiate, split_twin
 from kg.web.rdf import rdf_response
-from kg.web.site import Site, current_site, local_href
+from kg.web.response_cache import cached_view
+from kg.web.site import Site, current_site, local_href, site_responses
 from kg.web.views import Linker, highlight
 
 bp = Blueprint("pages", __name__)
@@ -62,6 +63,7 @@ def health() -> Response:
 
 
 @bp.route("/")
+@cached_view(site_responses)
 def home() -> Any:
     """The dataset at a glance (HTML), or its VoID description by negotiation."""
     offer = negotiate(HOME)
@@ -123,6 +125,7 @@ def _entity_groups(site: Site, linker: Linker) -> list[dict[str, Any]]:
 
 
 @bp.route("/<path:path>")
+@cached_view(site_responses)
 def resource(path: str) -> Any:
     """Any path P names the IRI base + P; `P.ttl` etc. are its twins in one format."""
     site = current_site()

@@ -19,6 +19,8 @@ from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import GraphStore, OxigraphStore, open_store
 from kg.summaries import PAGES_FILE, SUMMARIES_FILE, EntitySummary, SummaryPages, read_summaries
+from kg.web.caching import MAX_AGE
+from kg.web.response_cache import ResponseCache
 
 EXTENSION_KEY = "kg"
 BUDGETS_KEY = "kg.budgets"
@@ -41,6 +43,7 @@ class Site:
     _search_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _summaries: dict[str, EntitySummary] | None = field(default=None, init=False, repr=False)
     summary_pages: SummaryPages = field(init=False, repr=False)
+    responses: ResponseCache = field(init=False, repr=False)
 
     def summary(self, iri: str) -> EntitySummary | None:
         """The summary the build kept of an entity many articles mention, else None (read
@@ -67,6 +70,9 @@ class Site:
         self._summaries = read_summaries(self.out_dir / SUMMARIES_FILE)
         self.summary_pages = SummaryPages(self.out_dir / PAGES_FILE)
         weakref.finalize(self, self.summary_pages.close)
+        # A build's embedded store never changes; a remote store may, so its answers expire.
+        ttl = None if isinstance(self.store, OxigraphStore) else float(MAX_AGE)
+        self.responses = ResponseCache(self.settings.response_cache_mb * 2**20, ttl)
 
     def verify(self) -> list[str]:
         """Hash every file SHA256SUMS lists (seconds per GB; kg serve does it in the background
@@ -150,6 +156,11 @@ def read_manifest(path: Path) -> dict[str, Any]:
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
     return data if isinstance(data, dict) else {}
+
+
+def site_responses() -> ResponseCache:
+    """The response cache of the build this request is served from."""
+    return current_site().responses
 
 
 def current_site() -> Site:

@@ -1,0 +1,202 @@
+"""The in-memory cache of rendered pages and RDF twins (kg.web.response_cache): the same
+answers as rendering afresh, one cache per build, bounded, and expiring with a remote store."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Response
+
+from kg.settings import Settings, SettingsError, load_settings
+from kg.web.app import create_app
+from kg.web.response_cache import ENTRY_OVERHEAD, ResponseCache
+from kg.web.site import Site
+
+PERSON = "/person/rand-paul"
+KEY = "000_45883e71d61e1347"
+
+
+def _site(app: Any) -> Site:
+    site = app.extensions["kg"].current()
+    assert isinstance(site, Site)
+    return site
+
+
+def _ok(body: bytes) -> Response:
+    return Response(body, mimetype="text/plain")
+
+
+def _headers(response: Any) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k != "Date"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_least_recently_used_goes_first_and_the_budget_holds() -> None:
+    cache = ResponseCache(max_bytes=4 * (1000 + ENTRY_OVERHEAD))
+    for name in "abcd":
+        assert cache.put((name, "", ""), _ok(b"x" * 1000)) is not None
+    assert cache.get(("a", "", "")) is not None  # a is now the most recently used
+    cache.put(("e", "", ""), _ok(b"x" * 1000))
+    assert cache.get(("b", "", "")) is None  # the least recently used went
+    assert all(cache.get((n, "", "")) is not None for n in "acde")
+    assert len(cache) == 4 and cache.bytes == 4 * (1000 + ENTRY_OVERHEAD) <= cache.max_bytes
+
+
+def test_what_is_not_kept() -> None:
+    cache = ResponseCache(max_bytes=40_000)
+    assert cache.put(("big", "", ""), _ok(b"x" * 10_001)) is None  # over a quarter of the budget
+    assert cache.put(("missing", "", ""), Response(b"no", status=404)) is None
+    assert cache.put(("streamed", "", ""), Response(iter([b"a", b"b"]))) is None
+    assert len(cache) == 0 and cache.bytes == 0
+    off = ResponseCache(max_bytes=0)
+    assert not off.enabled and off.put(("a", "", ""), _ok(b"x")) is None
+
+
+def test_a_gzipped_body_counts_against_the_budget() -> None:
+    cache = ResponseCache(max_bytes=100_000)
+    entry = cache.put(("a", "", ""), _ok(b"abc" * 1000))
+    assert entry is not None
+    before = entry.size
+    zipped = entry.gzipped(lambda body: gzip.compress(body, mtime=0))
+    cache.grew(entry, before)
+    assert cache.bytes == len(entry.body) + len(zipped) + ENTRY_OVERHEAD
+    assert entry.gzipped(lambda body: b"never called") is zipped
+
+
+def test_entries_expire_after_the_ttl_when_there_is_one() -> None:
+    clock = Clock()
+    cache = ResponseCache(max_bytes=100_000, ttl=60.0, clock=clock)
+    cache.put(("a", "", ""), _ok(b"one"))
+    clock.now = 60.0
+    assert cache.get(("a", "", "")) is not None
+    clock.now = 60.5
+    assert cache.get(("a", "", "")) is None and len(cache) == 0 and cache.bytes == 0
+    forever = ResponseCache(max_bytes=100_000, clock=clock)
+    forever.put(("a", "", ""), _ok(b"one"))
+    clock.now = 1e9
+    assert forever.get(("a", "", "")) is not None
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        (PERSON, "text/html"),
+        (PERSON, "text/turtle"),
+        (PERSON + ".jsonld", "*/*"),
+        (f"/article/{KEY}", "application/n-quads"),
+        ("/", "text/html"),
+        ("/dataset?format=ttl", "*/*"),
+    ],
+)
+def test_a_kept_answer_is_the_rendered_one(app: Any, path: str, accept: str) -> None:
+    """The second request is answered from the cache, with the same status, headers and body
+    as the first (and as a server without the cache)."""
+    client = app.test_client()
+    cache = _site(app).responses
+    first = client.get(path, headers={"Accept": accept})
+    assert first.status_code == 200 and cache.misses == 1 and len(cache) == 1
+    second = client.get(path, headers={"Accept": accept})
+    assert cache.hits == 1
+    assert second.status_code == 200 and second.get_data() == first.get_data()
+    assert _headers(second) == _headers(first)
+    uncached = create_app(Settings(out_dir=_site(app).out_dir, response_cache_mb=0)).test_client()
+    fresh = uncached.get(path, headers={"Accept": accept})
+    assert fresh.get_data() == first.get_data() and _headers(fresh) == _headers(first)
+    assert "Date" in second.headers  # the time of this answer, not of the kept one
+
+
+def test_each_representation_and_query_has_its_own_entry(client: Any, app: Any) -> None:
+    html = client.get(PERSON, headers={"Accept": "text/html"})
+    turtle = client.get(PERSON, headers={"Accept": "text/turtle"})
+    page2 = client.get(PERSON + "?page=2", headers={"Accept": "text/html"})
+    assert html.mimetype == "text/html" and turtle.mimetype == "text/turtle"
+    assert page2.status_code == 404  # rand-paul is in two articles: one page
+    assert len(_site(app).responses) == 2  # the 404 is not kept
+    again = client.get(PERSON, headers={"Accept": "text/turtle"})
+    assert again.get_data() == turtle.get_data()
+
+
+def test_the_mount_point_is_part_of_the_key(client: Any) -> None:
+    """Links on a page carry the mount point (SCRIPT_NAME), so a page rendered for one mount
+    point is never served for another."""
+    plain = client.get(PERSON, headers={"Accept": "text/html"}).get_data(as_text=True)
+    mounted = client.get(PERSON, headers={"Accept": "text/html"}, environ_overrides={"SCRIPT_NAME": "/kg"})
+    assert f'href="/article/{KEY}"' in plain
+    assert f'href="/kg/article/{KEY}"' in mounted.get_data(as_text=True)
+
+
+def test_a_kept_answer_still_gets_304_and_gzip(client: Any, app: Any) -> None:
+    client.get(PERSON, headers={"Accept": "text/html"})
+    plain = client.get(PERSON, headers={"Accept": "text/html"})
+    assert _site(app).responses.hits == 1
+    etag = plain.headers["ETag"]
+    unchanged = client.get(PERSON, headers={"Accept": "text/html", "If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
+    packed = client.get(PERSON, headers={"Accept": "text/html", "Accept-Encoding": "gzip"})
+    again = client.get(PERSON, headers={"Accept": "text/html", "Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == again.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.get_data()) == plain.get_data() == gzip.decompress(again.get_data())
+    assert packed.headers["ETag"] == etag and int(packed.headers["Content-Length"]) == len(packed.get_data())
+    cache = _site(app).responses
+    (entry,) = [cache.get(key) for key in list(cache._entries)]
+    assert entry is not None and cache.bytes == entry.size == len(entry.body) + len(packed.get_data()) + 512
+
+
+def test_head_is_answered_from_the_cache_without_a_body(client: Any) -> None:
+    get = client.get(PERSON, headers={"Accept": "text/turtle"})
+    head = client.head(PERSON, headers={"Accept": "text/turtle"})
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["Content-Length"] == get.headers["Content-Length"]
+    assert head.headers["ETag"] == get.headers["ETag"]
+
+
+def test_off_keeps_nothing(settings: Settings) -> None:
+    app = create_app(settings.replace(response_cache_mb=0))
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get(PERSON).status_code == 200
+    cache = _site(app).responses
+    assert not cache.enabled and len(cache) == 0 and cache.hits == 0
+
+
+def test_the_setting(tmp_path: Path) -> None:
+    assert Settings().response_cache_mb == 64
+    assert load_settings(environ={"KG_RESPONSE_CACHE_MB": "8"}).response_cache_mb == 8
+    with pytest.raises(SettingsError, match="response_cache_mb.*must be 0 \\(off\\) or more, not -1"):
+        load_settings(environ={"KG_RESPONSE_CACHE_MB": "-1"})
+
+
+def test_a_new_build_starts_an_empty_cache(out_copy: Path, settings: Settings) -> None:
+    """A build published into the served folder gets a new Site and so a new cache: nothing
+    rendered from the old build is served after the switch."""
+    import os
+    import shutil
+
+    app = create_app(settings.replace(out_dir=out_copy))
+    client = app.test_client()
+    before = client.get("/dataset", headers={"Accept": "text/turtle"}).get_data(as_text=True)
+    assert client.get("/dataset", headers={"Accept": "text/turtle"}).get_data(as_text=True) == before
+    old = _site(app)
+    assert old.responses.hits == 1
+    # Publish a "new build": the same files in a new directory (a new inode), one statement changed.
+    staged = out_copy.with_name("staged")
+    shutil.copytree(out_copy, staged)
+    build_json = staged / "build.json"
+    build_json.write_text(build_json.read_text().replace('"finished": "', '"finished": "2030-01-01T00:00:00Z", "x": "'))
+    os.rename(out_copy, out_copy.with_name("old"))
+    os.rename(staged, out_copy)
+    after = client.get("/dataset", headers={"Accept": "text/turtle"})
+    new = _site(app)
+    assert new is not old and new.responses is not old.responses
+    assert new.responses.misses == 1 and new.responses.hits == 0
+    assert after.headers["Last-Modified"] == "Tue, 01 Jan 2030 00:00:00 GMT"
