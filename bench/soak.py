@@ -35,6 +35,12 @@ FAST_QUERIES = [
 ]
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
 #: Settings that lift the per-client budget, for runs where wrk (one client) measures the server.
+#: The kg serve set-ups the throughput stage compares: the default, and the other choices.
+SERVERS = {
+    "granian 1 worker (default)": {"KG_SERVER": "granian"},
+    "granian 2 workers": {"KG_SERVER": "granian", "KG_WORKERS": "2"},
+    "waitress": {"KG_SERVER": "waitress"},
+}
 UNLIMITED = {"KG_CLIENT_QUERIES": "1000", "KG_CLIENT_QUERY_SECONDS": "1e9", "KG_QUERY_QUEUE": "1000"}
 
 
@@ -57,9 +63,13 @@ def _wait(url: str, timeout: float = 60) -> None:
 
 
 def _rss_mb(pid: int) -> float:
-    """RSS of a process and its children (the query workers), in MB."""
+    """RSS of a process and its descendants (granian's workers, the query workers), in MB."""
     total = 0
-    pids = [pid] + [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(int(p.name)) == pid]
+    parents = {int(p.name): _ppid(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit()}
+    pids, frontier = [pid], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        pids += frontier
     for each in pids:
         try:
             for line in Path(f"/proc/{each}/status").read_text().splitlines():
@@ -235,10 +245,11 @@ def throughput(out: Path, duration: int = 10, connections: int = 16) -> str:
     turtle = "text/turtle"
     twins = [("/" + iri.removeprefix(base), turtle) for iri in entities]
     runs: dict[str, dict] = {}
-    with _running(*_serve(out, UNLIMITED)) as (pid, url):
-        runs["kg sparql"] = _wrk(url, sparql, duration, connections, pid)
-        runs["kg pages"] = _wrk(url, pages, duration, connections, pid)
-        runs["kg twins"] = _wrk(url, twins, duration, connections, pid)
+    for server, extra in SERVERS.items():
+        with _running(*_serve(out, {**UNLIMITED, **extra})) as (pid, url):
+            runs[f"kg sparql {server}"] = _wrk(url, sparql, duration, connections, pid)
+            runs[f"kg pages {server}"] = _wrk(url, pages, duration, connections, pid)
+            runs[f"kg twins {server}"] = _wrk(url, twins, duration, connections, pid)
     started = _oxigraph_server(out)
     if started is not None:
         baseline, ox_url = started
@@ -258,17 +269,16 @@ def throughput(out: Path, duration: int = 10, connections: int = 16) -> str:
         r = runs[key]
         return float(r["requests"] / r["seconds"])
 
-    rows = [
-        ("fast SPARQL queries: oxigraph serve-read-only (baseline)", "ox sparql", "ox sparql"),
-        ("fast SPARQL queries: kg serve /sparql", "kg sparql", "ox sparql"),
-        ("40 top entities: oxigraph DESCRIBE as Turtle (baseline)", "ox describe", "ox describe"),
-        ("40 top entities: kg serve Turtle twin", "kg twins", "ox describe"),
-        ("40 top entities: kg serve HTML page", "kg pages", "ox describe"),
-    ]
+    rows = [("fast SPARQL queries: oxigraph serve-read-only (baseline)", "ox sparql", "ox sparql")]
+    rows += [(f"fast SPARQL queries: kg serve /sparql, {s}", f"kg sparql {s}", "ox sparql") for s in SERVERS]
+    rows += [("40 top entities: oxigraph DESCRIBE as Turtle (baseline)", "ox describe", "ox describe")]
+    rows += [(f"40 top entities: kg Turtle twin, {s}", f"kg twins {s}", "ox describe") for s in SERVERS]
+    rows += [(f"40 top entities: kg HTML page, {s}", f"kg pages {s}", "ox describe") for s in SERVERS]
+    width = max(len(name) for name, _, _ in rows)
     lines = [
         f"\nthroughput: wrk, {connections} connections, 2 threads, {duration} s a row, on the same store",
-        f"| {'what':<58} |    req/s |  p50 ms |   p99 ms | non-2xx | ox/kg |",
-        f"|{'-' * 60}|----------|---------|----------|---------|-------|",
+        f"| {'what':<{width}} |    req/s |  p50 ms |   p99 ms | non-2xx | ox/kg |",
+        f"|{'-' * (width + 2)}|----------|---------|----------|---------|-------|",
     ]
     for name, key, against in rows:
         if key not in runs:
@@ -277,7 +287,7 @@ def throughput(out: Path, duration: int = 10, connections: int = 16) -> str:
         bad = sum(v for k, v in r["statuses"].items() if not k.startswith("2")) + r["errors"]
         ratio = f"{rate(against) / rate(key):>5.1f}" if against in runs else "    -"
         lines.append(
-            f"| {name:<58} | {rate(key):>8.1f} | {r['p50_ms']:>7.1f} | {r['p99_ms']:>8.1f} | {bad:>7} | {ratio} |"
+            f"| {name:<{width}} | {rate(key):>8.1f} | {r['p50_ms']:>7.1f} | {r['p99_ms']:>8.1f} | {bad:>7} | {ratio} |"
         )
     return "\n".join(lines)
 

@@ -316,6 +316,15 @@ def query_command(
 @click.option("--port", type=int, default=None, help="Port [default: 8000].")
 @click.option("--base-iri", default=None, help="Base IRI the build was made with.")
 @click.option(
+    "--server",
+    type=click.Choice(["granian", "waitress"]),
+    default=None,
+    help="WSGI server [default: granian]; waitress is pure Python, one process.",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Processes with --server granian [default: 1]."
+)
+@click.option(
     "--get",
     "get_path",
     default=None,
@@ -331,6 +340,8 @@ def serve_command(
     host: str | None,
     port: int | None,
     base_iri: str | None,
+    server: str | None,
+    workers: int | None,
     get_path: str | None,
     accept: str,
     out_dir: Path | None,
@@ -339,7 +350,9 @@ def serve_command(
     """Serve pages, content negotiation, SPARQL and dumps with a production WSGI server."""
     from kg.web.server import get, serve
 
-    settings = _settings(ctx, host=host, port=port, base_iri=base_iri, out_dir=out_dir, **store)
+    settings = _settings(
+        ctx, host=host, port=port, base_iri=base_iri, server=server, workers=workers, out_dir=out_dir, **store
+    )
     try:
         if get_path is not None:
             status, headers, body = get(settings, get_path, accept)

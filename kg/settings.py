@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -51,7 +52,13 @@ class Settings:
     scheduler: str = _doc("", "Address of the Dask scheduler, `tcp://HOST:PORT` (`executor = dask`)")
     host: str = _doc("127.0.0.1", "Interface `kg serve` listens on")
     port: int = _doc(8000, "Port `kg serve` listens on")
-    threads: int = _doc(8, "Worker threads of the WSGI server")
+    threads: int = _doc(8, "Worker threads of the WSGI server (with granian: of each worker process)")
+    server: str = _doc(
+        "granian", "WSGI server of `kg serve`: `granian` (Rust HTTP, `workers` processes) or `waitress` (pure Python)"
+    )
+    workers: int = _doc(
+        1, "Processes of `kg serve` with `server = granian`; each has its own query workers, cache and budgets"
+    )
     response_cache_mb: int = _doc(
         64,
         "Megabytes of rendered pages and RDF twins `kg serve` keeps per build (0: none); "
@@ -77,6 +84,8 @@ class Settings:
 
 #: The store implementations (kg.store).
 STORES = ("oxigraph", "sparql")
+#: The WSGI servers kg serve runs on (kg.web.server).
+SERVERS = ("waitress", "granian")
 #: The executor implementations (kg.executor).
 EXECUTORS = ("local", "dask")
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
@@ -117,6 +126,10 @@ def _coerce_all(settings: Settings, source: str) -> Settings:
         )
     if values["executor"] == "dask" and not values["scheduler"]:
         raise SettingsError(f"setting 'executor' from {source}: executor dask needs scheduler (flag --scheduler)")
+    if values["server"] not in SERVERS:
+        raise SettingsError(f"setting 'server' from {source}: {values['server']!r} is not one of {', '.join(SERVERS)}")
+    if values["workers"] < 1:
+        raise SettingsError(f"setting 'workers' from {source}: must be 1 or more, not {values['workers']}")
     if values["response_cache_mb"] < 0:
         size = values["response_cache_mb"]
         raise SettingsError(f"setting 'response_cache_mb' from {source}: must be 0 (off) or more, not {size}")
@@ -149,6 +162,17 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
         if env_name in environ:
             values[name] = _coerce(name, environ[env_name], f"${env_name}")
     return _coerce_all(Settings(**values), source="settings")
+
+
+def settings_to_json(settings: Settings) -> str:
+    """The settings as JSON (for a process that must run with exactly these)."""
+    return json.dumps({name: str(getattr(settings, name)) for name in _FIELDS})
+
+
+def settings_from_json(text: str) -> Settings:
+    """Settings from settings_to_json's output."""
+    values = json.loads(text)
+    return _coerce_all(Settings(**{name: _coerce(name, v, "JSON") for name, v in values.items()}), source="JSON")
 
 
 def settings_table() -> str:

@@ -1,5 +1,5 @@
-"""One real `kg serve` (waitress) on 127.0.0.1, driven by real clients: SPARQLWrapper, urllib
-and curl."""
+"""One real `kg serve` (granian, the default server) on 127.0.0.1, driven by real clients:
+SPARQLWrapper, urllib and curl; and each server kg serve can run, answering alike."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from tests.conftest import kg_serve
+from tests.conftest import ROOT, kg_serve
 
 pytestmark = pytest.mark.server
 
@@ -92,3 +93,80 @@ def test_curl_downloads_a_dump_and_checks_it(server: str, built: Path, tmp_path:
     assert target.read_bytes() == (built / "kg.nt").read_bytes()
     health = subprocess.run(["curl", "-sS", server + "/health"], capture_output=True, text=True, check=True, timeout=30)
     assert json.loads(health.stdout)["status"] == "ok"
+
+
+def _get(url: str, accept: str, headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
+    request = urllib.request.Request(url, headers={"Accept": accept, **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers.get_content_type(), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get_content_type(), exc.read()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"KG_SERVER": "waitress"}, {"KG_SERVER": "granian", "KG_WORKERS": "2"}],
+    ids=["waitress", "granian-2-workers"],
+)
+def test_each_server_answers_alike(built: Path, server: str, env: dict[str, str]) -> None:
+    """waitress, and granian with two worker processes, give the default server's bytes for
+    a page and its twin, run SPARQL, and refuse a request head of 300 KB."""
+    from SPARQLWrapper import JSON, SPARQLWrapper
+
+    with kg_serve(built, env) as url:
+        for accept in ("text/turtle", "text/html"):
+            status, media_type, body = _get(url + "/person/rand-paul", accept)
+            assert (status, media_type) == (200, accept)
+            assert body == _get(server + "/person/rand-paul", accept)[2]
+        client = SPARQLWrapper(url + "/sparql")
+        client.setQuery("ASK { ?a <http://schema.org/headline> ?h }")
+        client.setReturnFormat(JSON)
+        assert client.query().convert()["boolean"] is True
+        status, _, _ = _get(url + "/", "text/html", {"X-Big": "a" * 300_000})
+        assert 400 <= status < 500
+
+
+@pytest.mark.parametrize("name", ["granian", "waitress"])
+def test_a_port_in_use_is_refused(built: Path, server: str, name: str) -> None:
+    """A second kg serve on a port the first listens on stops with an error (granian would
+    otherwise share the port with SO_REUSEPORT and split the requests between the two)."""
+    port = server.rsplit(":", 1)[1]
+    run = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "serve", "--out", str(built), "--port", port, "--server", name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    assert "Address already in use" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_build_without_its_store_is_refused_before_serving(built: Path, tmp_path: Path) -> None:
+    """Reported by kg serve itself (exit 2, one line), not as a worker's traceback."""
+    out = tmp_path / "out"
+    shutil.copytree(built, out, ignore=shutil.ignore_patterns("store"))
+    run = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "serve", "--out", str(out), "--port", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    assert run.stderr == f"kg serve: error: {out / 'store'}: no store here; run `kg build` first\n"
+    assert "serving on" not in run.stdout
+
+
+def test_server_settings() -> None:
+    from kg.settings import Settings, SettingsError, load_settings, settings_from_json, settings_to_json
+
+    assert (Settings().server, Settings().workers) == ("granian", 1)
+    chosen = load_settings(environ={"KG_SERVER": "waitress", "KG_WORKERS": "3", "KG_QUERY_TIMEOUT": "2.5"})
+    assert (chosen.server, chosen.workers, chosen.query_timeout) == ("waitress", 3, 2.5)
+    assert settings_from_json(settings_to_json(chosen)) == chosen  # what granian's workers get
+    with pytest.raises(SettingsError, match="'gunicorn' is not one of waitress, granian"):
+        load_settings(environ={"KG_SERVER": "gunicorn"})
+    with pytest.raises(SettingsError, match="workers.*must be 1 or more, not 0"):
+        load_settings(environ={"KG_WORKERS": "0"})

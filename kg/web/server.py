@@ -1,28 +1,39 @@
-"""Running the app: the waitress production WSGI server, or one request without any server."""
+"""Running the app: a production WSGI server (waitress, pure Python in one process, or
+granian, Rust HTTP in one or more worker processes), or one request without any server."""
 
 from __future__ import annotations
 
 import gc
 import logging
+import os
+import socket
 import sys
 import threading
 from typing import Any
 
+from flask import Flask
 from waitress import wasyncore
 from waitress.server import create_server
 
 from kg.build import MANIFEST_FILE
 from kg.dumps import check_sizes
-from kg.settings import Settings, load_settings
+from kg.settings import Settings, load_settings, settings_from_json, settings_to_json
+from kg.store import open_store
 from kg.web.app import create_app
 from kg.web.site import EXTENSION_KEY, read_manifest
 
+LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
 
-def make_server(settings: Settings) -> Any:
-    """A bound (not yet running) waitress server for the app on settings.host:settings.port,
-    with its SPARQL query workers started. A build whose files are missing or of the wrong
-    size is refused; their SHA-256 is then checked in the background (a mismatch turns
-    /health to 503), so a large build starts in seconds."""
+
+#: Largest request head (request line and headers) granian accepts, in bytes.
+MAX_HEADER_BYTES = 65_536
+#: The variable that hands the resolved settings to granian's worker processes.
+SETTINGS_VARIABLE = "KG_SERVE_SETTINGS"
+
+
+def check_build(settings: Settings) -> None:
+    """Refuse a build whose files are missing or of the wrong size (OSError); their SHA-256
+    is checked later, in the background, so a large build starts in seconds."""
     manifest = read_manifest(settings.out_dir / MANIFEST_FILE)
     sizes = {d["name"]: d["size"] for d in manifest.get("dumps", []) if isinstance(d, dict) and "size" in d}
     problems = check_sizes(settings.out_dir, sizes)
@@ -30,6 +41,11 @@ def make_server(settings: Settings) -> Any:
         raise OSError(
             f"{settings.out_dir} does not match its SHA256SUMS: {'; '.join(problems)} (rebuild with kg build)"
         )
+
+
+def serving_app(settings: Settings) -> Flask:
+    """The app with its SPARQL query workers started and its checksums being verified in
+    the background (a mismatch turns /health to 503)."""
     app = create_app(settings)
     site = app.extensions[EXTENSION_KEY].site
     site.queries.start()
@@ -39,6 +55,14 @@ def make_server(settings: Settings) -> Any:
     # (p99 of the page of an entity 100,000 articles mention: 38-41 ms -> 29-32 ms)
     gc.collect()
     gc.freeze()
+    return app
+
+
+def make_server(settings: Settings) -> Any:
+    """A bound (not yet running) waitress server for the app on settings.host:settings.port.
+    A build whose files are missing or of the wrong size is refused."""
+    check_build(settings)
+    app = serving_app(settings)
     return create_server(app, host=settings.host, port=settings.port, threads=settings.threads, ident="kg")
 
 
@@ -60,8 +84,11 @@ def stop(server: Any, thread: threading.Thread | None = None, timeout: float = 1
 
 
 def serve(settings: Settings) -> None:
-    """Serve until interrupted (Ctrl-C), printing the URL."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    """Serve until interrupted (Ctrl-C or SIGTERM), printing the URL."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    if settings.server == "granian":
+        serve_granian(settings)
+        return
     server = make_server(settings)
     for url in urls(server):
         print(f"serving on {url}", flush=True)
@@ -71,6 +98,61 @@ def serve(settings: Settings) -> None:
         pass
     finally:
         server.task_dispatcher.shutdown()
+
+
+def serve_granian(settings: Settings) -> None:
+    """Serve with granian: settings.workers processes, each running the app (its own query
+    workers, response cache and client budgets) with settings.threads threads."""
+    try:
+        from granian.constants import Interfaces
+        from granian.http import HTTP1Settings
+        from granian.log import LogLevels
+        from granian.server import Server
+    except ImportError as exc:
+        raise OSError(
+            "server granian needs the granian package (pip install granian), or use --server waitress"
+        ) from exc
+    check_build(settings)
+    open_store(settings, settings.out_dir)  # a build without a store is reported here, not by a worker
+    gc.collect()  # and closed again before the workers are forked
+    port = _port_to_listen_on(settings.host, settings.port)
+    settings = settings.replace(port=port)
+    os.environ[SETTINGS_VARIABLE] = settings_to_json(settings)
+    server = Server(
+        "kg.web.server:granian_app",
+        address=settings.host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=settings.workers,
+        blocking_threads=settings.threads,
+        factory=True,
+        websockets=False,
+        http1_settings=HTTP1Settings(max_buffer_size=MAX_HEADER_BYTES),  # larger request heads: 431
+        log_level=LogLevels.warning,
+    )
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(f"serving on http://{host}:{port}/ (granian, {settings.workers} worker process(es))", flush=True)
+    server.serve()
+
+
+def granian_app() -> Flask:
+    """The app in a granian worker process, from the settings kg serve resolved."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    return serving_app(settings_from_json(os.environ[SETTINGS_VARIABLE]))
+
+
+def _port_to_listen_on(host: str, port: int) -> int:
+    """port (a free one for 0), refused with OSError when something already listens there:
+    granian's workers bind with SO_REUSEPORT, so a second kg serve on a port would
+    otherwise quietly share it with the first."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        return int(sock.getsockname()[1])
 
 
 def get(settings: Settings, path: str, accept: str = "text/html") -> tuple[int, dict[str, str], bytes]:
