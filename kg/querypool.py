@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import queue
+import signal
 import threading
 import time
 from collections.abc import Sequence
@@ -29,9 +30,11 @@ _CONTEXT = multiprocessing.get_context("spawn")  # safe beside server threads, u
 
 
 def _work(conn: Connection, store_path: str, settings: Settings) -> None:
-    """A worker: open the store read-only, then answer (sparql, defaults, named) requests."""
+    """A worker: open the store read-only, then answer (sparql, defaults, named) requests.
+    Ctrl-C is for the server (it stops its workers), not for each worker to print a traceback."""
     from kg.store.oxigraph import OxigraphStore
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     store = OxigraphStore(Path(store_path), read_only=True)
     conn.send(("ready",))
     unlimited = settings.replace(query_timeout=float("inf"))  # the pool enforces the deadline

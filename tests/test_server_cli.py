@@ -170,3 +170,61 @@ def test_server_settings() -> None:
         load_settings(environ={"KG_SERVER": "gunicorn"})
     with pytest.raises(SettingsError, match="workers.*must be 1 or more, not 0"):
         load_settings(environ={"KG_WORKERS": "0"})
+
+
+@pytest.mark.parametrize("name", ["granian", "waitress"])
+def test_ctrl_c_stops_the_server_and_its_workers_quietly(built: Path, tmp_path: Path, name: str) -> None:
+    """Ctrl-C in a terminal reaches every process of kg serve (one process group): it stops
+    with exit 0, no traceback from any query worker, and nothing left running."""
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--out", str(built), "--port", str(port), "--server", name],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _, _ = _get(
+                    f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D", "application/sparql-results+json"
+                )
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline and proc.poll() is None, (tmp_path / "serve.log").read_text()
+                time.sleep(0.2)
+        assert status == 200
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        deadline = time.monotonic() + 10
+        while _group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _group(proc.pid) == []
+        output = (tmp_path / "serve.log").read_text()
+        assert "serving on" in output and "Traceback" not in output and "KeyboardInterrupt" not in output
+    finally:
+        if _group(proc.pid):
+            os.killpg(proc.pid, 9)
+        log.close()
+
+
+def _group(pgid: int) -> list[str]:
+    """The processes of a process group (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(stat.parent.name)
+    return found

@@ -130,9 +130,16 @@ def serve_granian(settings: Settings) -> None:
         http1_settings=HTTP1Settings(max_buffer_size=MAX_HEADER_BYTES),  # larger request heads: 431
         log_level=LogLevels.warning,
     )
+    logging.getLogger("_granian").addFilter(_not_the_thread_count_warning)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"serving on http://{host}:{port}/ (granian, {settings.workers} worker process(es))", flush=True)
     server.serve()
+
+
+def _not_the_thread_count_warning(record: logging.LogRecord) -> bool:
+    """Drop granian's warning that more threads than cores is "quite high": kg's threads
+    mostly wait (on the store, on a query worker), as waitress's do."""
+    return "Python threads, which seems quite high" not in record.getMessage()
 
 
 def granian_app() -> Flask:
