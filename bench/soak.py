@@ -35,11 +35,13 @@ FAST_QUERIES = [
 ]
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
 #: Settings that lift the per-client budget, for runs where wrk (one client) measures the server.
-#: The kg serve set-ups the throughput stage compares: the default, and the other choices.
+#: The kg serve set-ups the throughput stage compares: the default, the other choices, and
+#: the default with nothing kept in memory (each request does its work).
 SERVERS = {
     "granian 1 worker (default)": {"KG_SERVER": "granian"},
     "granian 2 workers": {"KG_SERVER": "granian", "KG_WORKERS": "2"},
     "waitress": {"KG_SERVER": "waitress"},
+    "granian 1 worker, nothing kept": {"KG_SERVER": "granian", "KG_RESPONSE_CACHE_MB": "0"},
 }
 UNLIMITED = {"KG_CLIENT_QUERIES": "1000", "KG_CLIENT_QUERY_SECONDS": "1e9", "KG_QUERY_QUEUE": "1000"}
 

@@ -35,6 +35,10 @@ _KEYWORD = r"(?<![\w:?$]){}(?![\w:-])"
 _UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY")
 _UPDATE_RE = re.compile("|".join(_KEYWORD.format(w) for w in _UPDATE_WORDS), re.IGNORECASE)
 _SERVICE_RE = re.compile(_KEYWORD.format("SERVICE"), re.IGNORECASE)
+#: What makes two runs of one query over unchanged data answer differently.
+_VOLATILE_RE = re.compile(
+    "|".join(_KEYWORD.format(w) for w in ("NOW", "RAND", "UUID", "STRUUID", "BNODE", "SERVICE")), re.IGNORECASE
+)
 _FROM_RE = re.compile(_KEYWORD.format("FROM"), re.IGNORECASE)
 _SERVICE_TARGET = re.compile(_KEYWORD.format("SERVICE") + r"(?:\s+SILENT)?\s*(<[^<>\s]*>|\S+)", re.IGNORECASE)
 
@@ -76,6 +80,12 @@ class QueryOutcome:
 def strip_literals(sparql: str) -> str:
     """The query with comments, string literals and IRIs blanked, for keyword checks."""
     return _COMMENT_STRING_IRI.sub(" ", sparql)
+
+
+def same_answer_every_time(sparql: str) -> bool:
+    """Whether the query answers the same on every run over data that does not change: no
+    NOW(), RAND(), UUID(), STRUUID() or BNODE(), and no SERVICE (another endpoint's data)."""
+    return _VOLATILE_RE.search(strip_literals(sparql)) is None
 
 
 def check_policy(sparql: str, settings: Settings) -> None:

@@ -61,7 +61,7 @@ class Settings:
     )
     response_cache_mb: int = _doc(
         64,
-        "Megabytes of rendered pages and RDF twins `kg serve` keeps per build (0: none); "
+        "Megabytes of pages, RDF twins and SPARQL answers to GET `kg serve` keeps per build (0: none); "
         "with a remote store each is kept at most 60 s",
     )
     query_timeout: float = _doc(10.0, "Seconds a SPARQL query may take before its worker process is stopped (503)")

@@ -42,49 +42,64 @@ class Clock:
 
 
 def test_least_recently_used_goes_first_and_the_budget_holds() -> None:
-    cache = ResponseCache(max_bytes=4 * (1000 + ENTRY_OVERHEAD))
+    probe = ResponseCache(max_bytes=10**6).put(("a", ""), _ok(b"x" * 1000))
+    assert probe is not None
+    one = probe.size  # the same for every entry below: same body, headers and key length
+    cache = ResponseCache(max_bytes=4 * one)
     for name in "abcd":
-        assert cache.put((name, "", ""), _ok(b"x" * 1000)) is not None
-    assert cache.get(("a", "", "")) is not None  # a is now the most recently used
-    cache.put(("e", "", ""), _ok(b"x" * 1000))
-    assert cache.get(("b", "", "")) is None  # the least recently used went
-    assert all(cache.get((n, "", "")) is not None for n in "acde")
-    assert len(cache) == 4 and cache.bytes == 4 * (1000 + ENTRY_OVERHEAD) <= cache.max_bytes
+        assert cache.put((name, ""), _ok(b"x" * 1000)) is not None
+    assert cache.get(("a", "")) is not None  # a is now the most recently used
+    cache.put(("e", ""), _ok(b"x" * 1000))
+    assert cache.get(("b", "")) is None  # the least recently used went
+    assert all(cache.get((n, "")) is not None for n in "acde")
+    assert len(cache) == 4 and cache.bytes == 4 * one <= cache.max_bytes
 
 
 def test_what_is_not_kept() -> None:
     cache = ResponseCache(max_bytes=40_000)
-    assert cache.put(("big", "", ""), _ok(b"x" * 10_001)) is None  # over a quarter of the budget
-    assert cache.put(("missing", "", ""), Response(b"no", status=404)) is None
-    assert cache.put(("streamed", "", ""), Response(iter([b"a", b"b"]))) is None
+    assert cache.put(("big", ""), _ok(b"x" * 10_001)) is None  # over a quarter of the budget
+    assert cache.put(("missing", ""), Response(b"no", status=404)) is None
+    assert cache.put(("streamed", ""), Response(iter([b"a", b"b"]))) is None
     assert len(cache) == 0 and cache.bytes == 0
     off = ResponseCache(max_bytes=0)
-    assert not off.enabled and off.put(("a", "", ""), _ok(b"x")) is None
+    assert not off.enabled and off.put(("a", ""), _ok(b"x")) is None
+
+
+def test_the_key_and_headers_count_against_the_budget() -> None:
+    """A GET query may be 100,000 characters: kept answers to such URLs count them."""
+    cache = ResponseCache(max_bytes=10**6)
+    entry = cache.put(("/sparql?query=" + "x" * 100_000, "*/*"), _ok(b"yes"))
+    assert entry is not None
+    headers = sum(len(k) + len(v) for k, v in entry.headers.items())
+    assert entry.size == 3 + len("/sparql?query=") + 100_000 + 3 + headers + ENTRY_OVERHEAD
+    for n in range(20):  # 20 such answers do not fit in 1 MB
+        cache.put((f"/sparql?query={n}" + "x" * 100_000, "*/*"), _ok(b"yes"))
+    assert cache.bytes <= 10**6 and len(cache) < 10
 
 
 def test_a_gzipped_body_counts_against_the_budget() -> None:
     cache = ResponseCache(max_bytes=100_000)
-    entry = cache.put(("a", "", ""), _ok(b"abc" * 1000))
+    entry = cache.put(("a", ""), _ok(b"abc" * 1000))
     assert entry is not None
     before = entry.size
     zipped = entry.gzipped(lambda body: gzip.compress(body, mtime=0))
     cache.grew(entry, before)
-    assert cache.bytes == len(entry.body) + len(zipped) + ENTRY_OVERHEAD
+    assert cache.bytes == entry.size == before + len(zipped)
     assert entry.gzipped(lambda body: b"never called") is zipped
 
 
 def test_entries_expire_after_the_ttl_when_there_is_one() -> None:
     clock = Clock()
     cache = ResponseCache(max_bytes=100_000, ttl=60.0, clock=clock)
-    cache.put(("a", "", ""), _ok(b"one"))
+    cache.put(("a", ""), _ok(b"one"))
     clock.now = 60.0
-    assert cache.get(("a", "", "")) is not None
+    assert cache.get(("a", "")) is not None
     clock.now = 60.5
-    assert cache.get(("a", "", "")) is None and len(cache) == 0 and cache.bytes == 0
+    assert cache.get(("a", "")) is None and len(cache) == 0 and cache.bytes == 0
     forever = ResponseCache(max_bytes=100_000, clock=clock)
-    forever.put(("a", "", ""), _ok(b"one"))
+    forever.put(("a", ""), _ok(b"one"))
     clock.now = 1e9
-    assert forever.get(("a", "", "")) is not None
+    assert forever.get(("a", "")) is not None
 
 
 @pytest.mark.parametrize(
@@ -149,7 +164,8 @@ def test_a_kept_answer_still_gets_304_and_gzip(client: Any, app: Any) -> None:
     assert packed.headers["ETag"] == etag and int(packed.headers["Content-Length"]) == len(packed.get_data())
     cache = _site(app).responses
     (entry,) = [cache.get(key) for key in list(cache._entries)]
-    assert entry is not None and cache.bytes == entry.size == len(entry.body) + len(packed.get_data()) + 512
+    assert entry is not None and cache.bytes == entry.size
+    assert entry.size > len(entry.body) + len(packed.get_data()) + ENTRY_OVERHEAD
 
 
 def test_head_is_answered_from_the_cache_without_a_body(client: Any) -> None:
@@ -200,3 +216,67 @@ def test_a_new_build_starts_an_empty_cache(out_copy: Path, settings: Settings) -
     assert new is not old and new.responses is not old.responses
     assert new.responses.misses == 1 and new.responses.hits == 0
     assert after.headers["Last-Modified"] == "Tue, 01 Jan 2030 00:00:00 GMT"
+
+
+SELECT_NAMES = "SELECT ?name WHERE { ?e a schema:Person ; schema:name ?name } ORDER BY ?name"
+
+
+def _sparql(client: Any, query: str, accept: str = "application/sparql-results+json", **kw: Any) -> Any:
+    return client.get("/sparql", query_string={"query": query}, headers={"Accept": accept}, **kw)
+
+
+def test_sparql_answers_to_get_are_kept(app: Any, client: Any) -> None:
+    cache = _site(app).responses
+    first = _sparql(client, SELECT_NAMES)
+    second = _sparql(client, SELECT_NAMES)
+    assert first.status_code == second.status_code == 200 and cache.hits == 1
+    assert second.get_data() == first.get_data() and _headers(second) == _headers(first)
+    other_format = _sparql(client, SELECT_NAMES, "text/csv")
+    assert other_format.mimetype == "text/csv" and cache.hits == 1  # its own entry
+    posted = client.post("/sparql", data={"query": SELECT_NAMES}, headers={"Accept": "application/sparql-results+json"})
+    assert posted.get_data() == first.get_data() and cache.hits == 1 and len(cache) == 2  # POST: never kept
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("SELECT (NOW() AS ?t) WHERE {}", False),
+        ("SELECT (RAND() AS ?r) WHERE {}", False),
+        ("SELECT (uuid() AS ?u) WHERE {}", False),
+        ("SELECT (STRUUID() AS ?u) WHERE {}", False),
+        ("CONSTRUCT { ?s schema:x ?b } WHERE { ?s schema:name ?n BIND(BNODE() AS ?b) } LIMIT 1", False),
+        ("SELECT ?now WHERE { BIND(1 AS ?now) }", True),  # a variable, not the function
+        ('SELECT ?n WHERE { ?e schema:name ?n FILTER(?n != "NOW() RAND()") } LIMIT 1', True),  # in a literal
+        ("SELECT ?s WHERE { ?s <http://example.org/now> ?o } LIMIT 1", True),  # in an IRI
+    ],
+)
+def test_sparql_answers_that_may_change_are_not_kept(app: Any, client: Any, query: str, kept: bool) -> None:
+    accept = "text/turtle" if query.startswith("CONSTRUCT") else "application/sparql-results+json"
+    assert _sparql(client, query, accept).status_code == 200
+    assert len(_site(app).responses) == (1 if kept else 0)
+
+
+def test_a_kept_sparql_answer_costs_no_query_budget(settings: Settings) -> None:
+    app = create_app(settings.replace(client_query_seconds=1e-9))  # one query spends the minute's budget
+    client = app.test_client()
+    first = _sparql(client, SELECT_NAMES)
+    assert first.status_code == 200
+    assert _sparql(client, "ASK { ?s ?p ?o }").status_code == 429
+    again = _sparql(client, SELECT_NAMES)
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+
+
+def test_the_host_is_part_of_the_key(client: Any) -> None:
+    """The service description names the endpoint by the URL it was asked at."""
+    one = client.get("/sparql", headers={"Accept": "text/turtle", "Host": "one.example"}).get_data(as_text=True)
+    two = client.get("/sparql", headers={"Accept": "text/turtle", "Host": "two.example"}).get_data(as_text=True)
+    assert "<http://one.example/sparql>" in one and "<http://two.example/sparql>" in two
+
+
+def test_same_answer_every_time() -> None:
+    from kg.query import same_answer_every_time
+
+    assert same_answer_every_time("SELECT * WHERE { ?s ?p ?o }")
+    assert same_answer_every_time("SELECT ?rand WHERE { ?s <urn:uuid> ?rand } # NOW()")
+    assert not same_answer_every_time("SELECT * WHERE { SERVICE <http://x/sparql> { ?s ?p ?o } }")
+    assert not same_answer_every_time("SELECT (now() AS ?t) {}")

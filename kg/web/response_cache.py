@@ -1,12 +1,13 @@
-"""Rendered pages and RDF twins kept in memory, so the hundredth request for the same entity
-costs a dictionary lookup instead of the store's queries and the rendering.
+"""Answers kept in memory (pages, RDF twins, SPARQL answers to GET), so the hundredth
+request for the same entity or query costs a dictionary lookup instead of the store's work
+and the rendering.
 
 A cache belongs to one Site (one published build): a new build gets a new, empty cache. The
-key is everything the answer depends on and the response's Vary names (path and query
-string, mount point, Accept); the body is kept as it went out (identity) and, on first
-demand, gzipped. Bounded in bytes, least recently used first out; with a remote store, whose
-data can change under kg, an entry lives no longer than `ttl` seconds (the max-age the
-responses already carry)."""
+key is everything the answer depends on and the response's Vary names (the whole URL: host,
+mount point, path and query string; and Accept); the body is kept as it went out (identity)
+and, on first demand, gzipped. Bounded in bytes, least recently used first out; with a
+remote store, whose data can change under kg, an entry lives no longer than `ttl` seconds
+(the max-age the responses already carry)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,12 @@ from werkzeug.datastructures import Headers
 
 from kg.web.caching import gzip_body
 
-#: Bookkeeping counted against the budget besides the bodies, per entry.
-ENTRY_OVERHEAD = 512
+#: Bookkeeping counted against the budget besides bodies, key and headers, per entry.
+ENTRY_OVERHEAD = 256
 _ENTRY_KEY = "kg_cached_response"
 _MISS_KEY = "kg_response_cache_miss"
 
-Key = tuple[str, str, str]
+Key = tuple[str, str]
 
 
 @dataclass
@@ -44,7 +45,10 @@ class CachedResponse:
 
     @property
     def size(self) -> int:
-        return len(self.body) + len(self._gzipped or b"") + ENTRY_OVERHEAD
+        """Bytes counted against the budget: bodies, and the key and headers (a URL may be
+        a 100,000-character query), plus bookkeeping."""
+        head = sum(len(k) + len(v) for k, v in self.headers.items()) + len(self.key[0]) + len(self.key[1])
+        return len(self.body) + len(self._gzipped or b"") + head + ENTRY_OVERHEAD
 
     def response(self) -> Response:
         return Response(self.body, status=self.status, headers=Headers(self.headers))
@@ -128,8 +132,9 @@ class ResponseCache:
 
 
 def request_key(req: Request) -> Key:
-    """What a page or twin depends on: path with query string, mount point, Accept."""
-    return (req.full_path, req.script_root, req.headers.get("Accept", ""))
+    """What an answer depends on: the whole URL (scheme, host and mount point, which some
+    answers spell out in absolute links; path; query string) and the Accept header."""
+    return (req.url, req.headers.get("Accept", ""))
 
 
 def cached_view(cache_of: Callable[[], ResponseCache]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -153,6 +158,11 @@ def cached_view(cache_of: Callable[[], ResponseCache]) -> Callable[[Callable[...
         return wrapper
 
     return decorate
+
+
+def do_not_keep() -> None:
+    """Keep this request's answer out of the cache (the next one may differ)."""
+    g.pop(_MISS_KEY, None)
 
 
 def remember(response: Response) -> None:

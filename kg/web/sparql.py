@@ -11,11 +11,12 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from kg.budget import ClientBudgets, OverBudget
 from kg.namespaces import PREFIXES, RDF, SD
-from kg.query import QueryError, QueryOutcome, serialize_results
+from kg.query import QueryError, QueryOutcome, same_answer_every_time, serialize_results
 from kg.web.app import SPARQL_PAGE_CSP
 from kg.web.negotiation import DATA, FORMAT_PARAMETERS, GRAPH_RESULTS, HTML, SOLUTIONS, negotiate, prefers_html
 from kg.web.rdf import rdf_response
-from kg.web.site import BUDGETS_KEY, Site, current_site, local_href
+from kg.web.response_cache import cached_view, do_not_keep
+from kg.web.site import BUDGETS_KEY, Site, current_site, local_href, site_responses
 from kg.web.views import Linker
 
 bp = Blueprint("sparql", __name__)
@@ -153,8 +154,11 @@ def _protocol_request() -> tuple[str | None, list[str], list[str]]:
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
+@cached_view(site_responses)
 def endpoint() -> Any:
-    """SELECT/ASK as SPARQL results (JSON, XML, CSV, TSV), CONSTRUCT/DESCRIBE as RDF, or HTML."""
+    """SELECT/ASK as SPARQL results (JSON, XML, CSV, TSV), CONSTRUCT/DESCRIBE as RDF, or HTML.
+    The answer to a GET is kept (kg.web.response_cache) unless the query may answer
+    differently next time; a kept answer costs no query budget."""
     site = current_site()
     if request.mimetype == "application/x-www-form-urlencoded":
         request.get_data(cache=True)  # keep the raw body for _check_parameters; .form parses the cached copy
@@ -172,6 +176,8 @@ def endpoint() -> Any:
         return rdf_response(service_description(site), offer.rdf)
     if not query.strip():
         return _failure(QueryError(400, "the query is empty"), query)
+    if not same_answer_every_time(query):
+        do_not_keep()
     budgets: ClientBudgets = current_app.extensions[BUDGETS_KEY]
     client = request.remote_addr or "unknown"
     try:
