@@ -28,6 +28,16 @@ SHARED = ROOT.parent / "shared"
 SEED_EPOCH = "1533513600"
 
 
+class Clock:
+    """A clock a test moves by hand (set .now)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def require_shared(sub: str = "") -> Path:
     """The ../shared folder (or a part of it), or skip saying why; CI always has it."""
     path = SHARED / sub

@@ -11,14 +11,7 @@ import pytest
 from kg.budget import WINDOW, ClientBudgets, OverBudget
 from kg.settings import Settings
 from kg.web.app import create_app
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.conftest import Clock
 
 
 def test_concurrent_queries_per_client() -> None:

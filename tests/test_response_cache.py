@@ -14,6 +14,7 @@ from kg.settings import Settings, SettingsError, load_settings
 from kg.web.app import create_app
 from kg.web.response_cache import ENTRY_OVERHEAD, ResponseCache
 from kg.web.site import Site
+from tests.conftest import Clock
 
 PERSON = "/person/rand-paul"
 KEY = "000_45883e71d61e1347"
@@ -31,14 +32,6 @@ def _ok(body: bytes) -> Response:
 
 def _headers(response: Any) -> dict[str, str]:
     return {k: v for k, v in response.headers.items() if k != "Date"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_least_recently_used_goes_first_and_the_budget_holds() -> None:
@@ -92,9 +85,9 @@ def test_entries_expire_after_the_ttl_when_there_is_one() -> None:
     clock = Clock()
     cache = ResponseCache(max_bytes=100_000, ttl=60.0, clock=clock)
     cache.put(("a", ""), _ok(b"one"))
-    clock.now = 60.0
+    clock.now += 60.0
     assert cache.get(("a", "")) is not None
-    clock.now = 60.5
+    clock.now += 0.5
     assert cache.get(("a", "")) is None and len(cache) == 0 and cache.bytes == 0
     forever = ResponseCache(max_bytes=100_000, clock=clock)
     forever.put(("a", ""), _ok(b"one"))

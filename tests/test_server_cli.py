@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from tests.conftest import ROOT, kg_serve
+from tests.conftest import ROOT, kg_serve, run_kg
 
 pytestmark = pytest.mark.server
 
@@ -132,13 +132,7 @@ def test_a_port_in_use_is_refused(built: Path, server: str, name: str) -> None:
     """A second kg serve on a port the first listens on stops with an error (granian would
     otherwise share the port with SO_REUSEPORT and split the requests between the two)."""
     port = server.rsplit(":", 1)[1]
-    run = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "serve", "--out", str(built), "--port", port, "--server", name],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    run = run_kg("serve", "--out", str(built), "--port", port, "--server", name)
     assert run.returncode == 2
     assert "Address already in use" in run.stderr and "Traceback" not in run.stderr
 
@@ -147,13 +141,7 @@ def test_a_build_without_its_store_is_refused_before_serving(built: Path, tmp_pa
     """Reported by kg serve itself (exit 2, one line), not as a worker's traceback."""
     out = tmp_path / "out"
     shutil.copytree(built, out, ignore=shutil.ignore_patterns("store"))
-    run = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "serve", "--out", str(out), "--port", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    run = run_kg("serve", "--out", str(out), "--port", "0")
     assert run.returncode == 2
     assert run.stderr == f"kg serve: error: {out / 'store'}: no store here; run `kg build` first\n"
     assert "serving on" not in run.stdout
