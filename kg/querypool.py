@@ -35,6 +35,7 @@ def _work(conn: Connection, store_path: str, settings: Settings) -> None:
     from kg.store.oxigraph import OxigraphStore
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_memory(settings.query_memory_mb)
     store = OxigraphStore(Path(store_path), read_only=True)
     conn.send(("ready",))
     unlimited = settings.replace(query_timeout=float("inf"))  # the pool enforces the deadline
@@ -48,8 +49,28 @@ def _work(conn: Connection, store_path: str, settings: Settings) -> None:
             conn.send(("ok", outcome))
         except QueryError as exc:
             conn.send(("error", exc.status, exc.message))
+        except MemoryError:
+            conn.send(("error", 503, out_of_memory(settings)))
         except Exception as exc:  # an engine failure must reach the client as an error, not kill the worker
             conn.send(("error", 500, f"query failed in the engine: {type(exc).__name__}"))
+
+
+def limit_memory(megabytes: int) -> None:
+    """Cap what this process may allocate at megabytes (RLIMIT_DATA: its heap and private
+    mappings; the store's memory-mapped files do not count); 0 leaves it unlimited. The
+    engine (Rust) aborts the process when an allocation fails, which the pool reports."""
+    if megabytes <= 0:
+        return
+    try:
+        import resource
+    except ImportError:  # not a POSIX system: no cap
+        return
+    cap = megabytes * 2**20
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+
+
+def out_of_memory(settings: Settings) -> str:
+    return f"the query needed more than the {settings.query_memory_mb} MB of memory a query may use, and was stopped"
 
 
 @dataclass
@@ -119,8 +140,13 @@ class QueryPool:
                 worker.conn.send((sparql, list(default_graphs), list(named_graphs)))
                 reply = worker.conn.recv() if worker.conn.poll(max(0.0, remaining)) else None
             except (EOFError, OSError):
-                self._replace(worker, reason="died")
-                raise QueryError(503, "the query worker stopped unexpectedly; try again") from None
+                worker.process.join(2)
+                ran_out = self.settings.query_memory_mb > 0 and worker.process.exitcode == -signal.SIGABRT
+                self._replace(worker, reason="ran out of memory" if ran_out else "died")
+                message = (
+                    out_of_memory(self.settings) if ran_out else "the query worker stopped unexpectedly; try again"
+                )
+                raise QueryError(503, message) from None
             if reply is None:
                 self._replace(worker, reason=f"overran {timeout:g} s")
                 raise QueryError(503, f"query exceeded the {timeout:g} s time limit and was stopped")

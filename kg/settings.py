@@ -66,6 +66,9 @@ class Settings:
     )
     query_timeout: float = _doc(10.0, "Seconds a SPARQL query may take before its worker process is stopped (503)")
     query_workers: int = _doc(2, "Processes that run `/sparql` queries (each over the read-only store)")
+    query_memory_mb: int = _doc(
+        1024, "Megabytes one `/sparql` query worker may allocate (0: no limit); a query needing more gets 503"
+    )
     query_queue: int = _doc(2, "SPARQL requests that may wait for a busy worker; more get 503 at once")
     client_queries: int = _doc(2, "SPARQL queries one client (IP address) may run at once; more get 429")
     client_query_seconds: float = _doc(60.0, "Seconds of query time one client may use per minute; more get 429")
@@ -84,6 +87,8 @@ class Settings:
 
 #: The store implementations (kg.store).
 STORES = ("oxigraph", "sparql")
+#: The least memory a query worker can open the store and answer small queries with.
+MIN_QUERY_MEMORY_MB = 256
 #: The WSGI servers kg serve runs on (kg.web.server).
 SERVERS = ("waitress", "granian")
 #: The executor implementations (kg.executor).
@@ -130,6 +135,11 @@ def _coerce_all(settings: Settings, source: str) -> Settings:
         raise SettingsError(f"setting 'server' from {source}: {values['server']!r} is not one of {', '.join(SERVERS)}")
     if values["workers"] < 1:
         raise SettingsError(f"setting 'workers' from {source}: must be 1 or more, not {values['workers']}")
+    if values["query_memory_mb"] != 0 and values["query_memory_mb"] < MIN_QUERY_MEMORY_MB:
+        raise SettingsError(
+            f"setting 'query_memory_mb' from {source}: must be 0 (no limit) or at least {MIN_QUERY_MEMORY_MB}, "
+            f"not {values['query_memory_mb']}"
+        )
     if values["response_cache_mb"] < 0:
         size = values["response_cache_mb"]
         raise SettingsError(f"setting 'response_cache_mb' from {source}: must be 0 (off) or more, not {size}")

@@ -85,6 +85,39 @@ def test_time_limit_kills_the_worker_and_the_next_query_works(pool: QueryPool, n
     assert pool.run("ASK { ?s ?p ?o }").boolean is True  # a fresh worker took its place
 
 
+#: A query that needs far more memory than 300 MB on the seed build: a 5.5-million-row
+#: cartesian product whose values are all concatenated into one string.
+GREEDY = "SELECT (STRLEN(GROUP_CONCAT(STR(?c))) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+
+
+def test_memory_limit_stops_the_worker_and_the_next_query_works(settings: Settings) -> None:
+    capped = settings.replace(query_timeout=30.0, query_memory_mb=300)
+    pool = QueryPool(settings.out_dir / "store", capped, workers=1, waiting=0)
+    try:
+        pool.start()
+        worker = pool._idle.queue[0]
+        started = time.monotonic()
+        with pytest.raises(QueryError) as exc:
+            pool.run(GREEDY)
+        assert exc.value.status == 503
+        assert exc.value.message == "the query needed more than the 300 MB of memory a query may use, and was stopped"
+        assert time.monotonic() - started < 25  # stopped by the memory cap, not by the time limit
+        assert not _alive(worker.process.pid)
+        assert pool.killed == 1
+        assert pool.run("ASK { ?s ?p ?o }").boolean is True  # a fresh worker took its place
+    finally:
+        pool.close()
+
+
+def test_memory_limit_setting() -> None:
+    from kg.settings import SettingsError, load_settings
+
+    assert Settings().query_memory_mb == 1024
+    assert load_settings(environ={"KG_QUERY_MEMORY_MB": "0"}).query_memory_mb == 0  # no limit
+    with pytest.raises(SettingsError, match="query_memory_mb.*0 \\(no limit\\) or at least 256, not 100"):
+        load_settings(environ={"KG_QUERY_MEMORY_MB": "100"})
+
+
 def test_admission_is_bounded(pool: QueryPool) -> None:
     """One worker, no waiting room: while a slow query runs, the next is refused at once."""
     slow = threading.Thread(target=lambda: pytest.raises(QueryError, pool.run, HOSTILE["cartesian product"]))
