@@ -66,7 +66,10 @@ def limit_memory(megabytes: int) -> None:
     except ImportError:  # not a POSIX system: no cap
         return
     cap = megabytes * 2**20
-    resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+    try:
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+    except (ValueError, OSError) as exc:  # e.g. a lower hard limit already: that one holds
+        log.warning("could not limit a query worker's memory to %d MB: %s", megabytes, exc)
 
 
 def out_of_memory(settings: Settings) -> str:
