@@ -45,7 +45,7 @@ def test_least_recently_used_goes_first_and_the_budget_holds() -> None:
     cache.put(("e", ""), _ok(b"x" * 1000))
     assert cache.get(("b", "")) is None  # the least recently used went
     assert all(cache.get((n, "")) is not None for n in "acde")
-    assert len(cache) == 4 and cache.bytes == 4 * one <= cache.max_bytes
+    assert len(cache) == 4 and cache.used == 4 * one <= cache.max_bytes
 
 
 def test_what_is_not_kept() -> None:
@@ -53,7 +53,7 @@ def test_what_is_not_kept() -> None:
     assert cache.put(("big", ""), _ok(b"x" * 10_001)) is None  # over a quarter of the budget
     assert cache.put(("missing", ""), Response(b"no", status=404)) is None
     assert cache.put(("streamed", ""), Response(iter([b"a", b"b"]))) is None
-    assert len(cache) == 0 and cache.bytes == 0
+    assert len(cache) == 0 and cache.used == 0
     off = ResponseCache(max_bytes=0)
     assert not off.enabled and off.put(("a", ""), _ok(b"x")) is None
 
@@ -67,7 +67,7 @@ def test_the_key_and_headers_count_against_the_budget() -> None:
     assert entry.size == 3 + len("/sparql?query=") + 100_000 + 3 + headers + ENTRY_OVERHEAD
     for n in range(20):  # 20 such answers do not fit in 1 MB
         cache.put((f"/sparql?query={n}" + "x" * 100_000, "*/*"), _ok(b"yes"))
-    assert cache.bytes <= 10**6 and len(cache) < 10
+    assert cache.used <= 10**6 and len(cache) < 10
 
 
 def test_a_gzipped_body_counts_against_the_budget() -> None:
@@ -75,10 +75,15 @@ def test_a_gzipped_body_counts_against_the_budget() -> None:
     entry = cache.put(("a", ""), _ok(b"abc" * 1000))
     assert entry is not None
     before = entry.size
-    zipped = entry.gzipped(lambda body: gzip.compress(body, mtime=0))
-    cache.grew(entry, before)
-    assert cache.bytes == entry.size == before + len(zipped)
-    assert entry.gzipped(lambda body: b"never called") is zipped
+    zipped = cache.gzip(entry, lambda body: gzip.compress(body, mtime=0))
+    assert cache.used == entry.size == before + len(zipped)
+    assert cache.gzip(entry, lambda body: b"never called") is zipped
+    gone = ResponseCache(max_bytes=100_000)
+    dropped = gone.put(("b", ""), _ok(b"abc" * 1000))
+    assert dropped is not None
+    gone._drop(("b", ""))
+    gone.gzip(dropped, lambda body: b"zz")
+    assert gone.used == 0  # an entry no longer kept is not counted
 
 
 def test_entries_expire_after_the_ttl_when_there_is_one() -> None:
@@ -88,7 +93,7 @@ def test_entries_expire_after_the_ttl_when_there_is_one() -> None:
     clock.now += 60.0
     assert cache.get(("a", "")) is not None
     clock.now += 0.5
-    assert cache.get(("a", "")) is None and len(cache) == 0 and cache.bytes == 0
+    assert cache.get(("a", "")) is None and len(cache) == 0 and cache.used == 0
     forever = ResponseCache(max_bytes=100_000, clock=clock)
     forever.put(("a", ""), _ok(b"one"))
     clock.now = 1e9
@@ -157,7 +162,7 @@ def test_a_kept_answer_still_gets_304_and_gzip(client: Any, app: Any) -> None:
     assert packed.headers["ETag"] == etag and int(packed.headers["Content-Length"]) == len(packed.get_data())
     cache = _site(app).responses
     (entry,) = [cache.get(key) for key in list(cache._entries)]
-    assert entry is not None and cache.bytes == entry.size
+    assert entry is not None and cache.used == entry.size
     assert entry.size > len(entry.body) + len(packed.get_data()) + ENTRY_OVERHEAD
 
 

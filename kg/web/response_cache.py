@@ -53,10 +53,9 @@ class CachedResponse:
     def response(self) -> Response:
         return Response(self.body, status=self.status, headers=Headers(self.headers))
 
-    def gzipped(self, compress: Callable[[bytes], bytes]) -> bytes:
-        """The body gzipped, compressed once (two threads may both do it the first time)."""
-        if self._gzipped is None:
-            self._gzipped = compress(self.body)
+    @property
+    def gzipped(self) -> bytes | None:
+        """The body gzipped, once a request has asked for it (ResponseCache.gzip)."""
         return self._gzipped
 
 
@@ -81,7 +80,8 @@ class ResponseCache:
         return len(self._entries)
 
     @property
-    def bytes(self) -> int:
+    def used(self) -> int:
+        """Bytes counted against max_bytes now."""
         return self._bytes
 
     def get(self, key: Key) -> CachedResponse | None:
@@ -114,12 +114,22 @@ class ResponseCache:
             self._shrink()
         return entry
 
-    def grew(self, entry: CachedResponse, before: int) -> None:
-        """Count what an entry gained (its gzip) since it had size `before`, if it is still kept."""
+    def gzip(self, entry: CachedResponse, compress: Callable[[bytes], bytes]) -> bytes:
+        """entry's body gzipped: made on first demand (outside the lock; two threads may both
+        compress it, the first to finish is kept) and counted against the budget."""
+        if entry.gzipped is not None:
+            return entry.gzipped
+        zipped = compress(entry.body)
         with self._lock:
-            if self._entries.get(entry.key) is entry:
+            if entry.gzipped is not None:
+                return entry.gzipped
+            kept = self._entries.get(entry.key) is entry
+            before = entry.size
+            entry._gzipped = zipped
+            if kept:
                 self._bytes += entry.size - before
                 self._shrink()
+        return zipped
 
     def _shrink(self) -> None:
         while self._bytes > self.max_bytes and self._entries:
@@ -184,8 +194,4 @@ def compress(body: bytes) -> bytes:
     cache, entry = found
     if body != entry.body:  # not the cached body after all
         return gzip_body(body)
-    before = entry.size
-    zipped = entry.gzipped(gzip_body)
-    if entry.size != before:
-        cache.grew(entry, before)
-    return zipped
+    return cache.gzip(entry, gzip_body)
