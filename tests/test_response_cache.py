@@ -278,3 +278,11 @@ def test_same_answer_every_time() -> None:
     assert same_answer_every_time("SELECT ?rand WHERE { ?s <urn:uuid> ?rand } # NOW()")
     assert not same_answer_every_time("SELECT * WHERE { SERVICE <http://x/sparql> { ?s ?p ?o } }")
     assert not same_answer_every_time("SELECT (now() AS ?t) {}")
+
+
+def test_health_says_how_full_the_cache_is(client: Any) -> None:
+    client.get(PERSON, headers={"Accept": "text/turtle"})
+    client.get(PERSON, headers={"Accept": "text/turtle"})
+    kept = client.get("/health").get_json()["kept"]
+    assert kept["answers"] == 1 and kept["hits"] == 1 and kept["misses"] == 1
+    assert 0 < kept["bytes"] < kept["max_bytes"] == 64 * 2**20

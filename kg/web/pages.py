@@ -56,6 +56,7 @@ def health() -> Response:
         "finished": site.manifest.get("finished"),
         "base_iri": site.base,
         "checksums": "pending" if site.integrity is None else site.integrity or "ok",
+        "kept": site.responses.stats(),
     }
     response = jsonify(body)
     response.status_code = 200 if ok and intact else 503

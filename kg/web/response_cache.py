@@ -84,6 +84,17 @@ class ResponseCache:
         """Bytes counted against max_bytes now."""
         return self._bytes
 
+    def stats(self) -> dict[str, int]:
+        """How full the cache is and how often it answered (this process's, for /health)."""
+        with self._lock:
+            return {
+                "answers": len(self._entries),
+                "bytes": self._bytes,
+                "max_bytes": self.max_bytes,
+                "hits": self.hits,
+                "misses": self.misses,
+            }
+
     def get(self, key: Key) -> CachedResponse | None:
         with self._lock:
             entry = self._entries.get(key)
