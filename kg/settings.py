@@ -135,6 +135,8 @@ def _coerce_all(settings: Settings, source: str) -> Settings:
         raise SettingsError(f"setting 'server' from {source}: {values['server']!r} is not one of {', '.join(SERVERS)}")
     if values["workers"] < 1:
         raise SettingsError(f"setting 'workers' from {source}: must be 1 or more, not {values['workers']}")
+    if values["workers"] > 1 and values["server"] != "granian":
+        raise SettingsError(f"setting 'workers' from {source}: more than one needs server granian (flag --server)")
     if values["query_memory_mb"] != 0 and values["query_memory_mb"] < MIN_QUERY_MEMORY_MB:
         raise SettingsError(
             f"setting 'query_memory_mb' from {source}: must be 0 (no limit) or at least {MIN_QUERY_MEMORY_MB}, "

@@ -151,13 +151,15 @@ def test_server_settings() -> None:
     from kg.settings import Settings, SettingsError, load_settings, settings_from_json, settings_to_json
 
     assert (Settings().server, Settings().workers) == ("granian", 1)
-    chosen = load_settings(environ={"KG_SERVER": "waitress", "KG_WORKERS": "3", "KG_QUERY_TIMEOUT": "2.5"})
-    assert (chosen.server, chosen.workers, chosen.query_timeout) == ("waitress", 3, 2.5)
+    chosen = load_settings(environ={"KG_SERVER": "granian", "KG_WORKERS": "3", "KG_QUERY_TIMEOUT": "2.5"})
+    assert (chosen.server, chosen.workers, chosen.query_timeout) == ("granian", 3, 2.5)
     assert settings_from_json(settings_to_json(chosen)) == chosen  # what granian's workers get
     with pytest.raises(SettingsError, match="'gunicorn' is not one of waitress, granian"):
         load_settings(environ={"KG_SERVER": "gunicorn"})
     with pytest.raises(SettingsError, match="workers.*must be 1 or more, not 0"):
         load_settings(environ={"KG_WORKERS": "0"})
+    with pytest.raises(SettingsError, match="more than one needs server granian"):
+        load_settings(environ={"KG_SERVER": "waitress", "KG_WORKERS": "2"})
 
 
 @pytest.mark.parametrize("name", ["granian", "waitress"])
