@@ -88,7 +88,7 @@ def _unexpected_error(exc: Exception) -> Response:
 
 def _common_headers(response: Response) -> Response:
     """Vary: Accept on every response; open CORS (a public read-only dataset); page hardening;
-    validators, 304 and gzip (kg.web.caching); pages and twins kept (kg.web.response_cache)."""
+    validators, 304 and gzip (kg.web.caching); answers kept (kg.web.response_cache)."""
     response.vary.add("Accept")
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
