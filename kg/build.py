@@ -572,7 +572,7 @@ def _build_from(
             store, loader = loader.finish(), None
             try:
                 stages(f"summarising the entities at least {settings.summary_from} articles mention")
-                summarize_store(store, staging / SUMMARIES_FILE, settings.summary_from)
+                summarize_store(store, staging / SUMMARIES_FILE, settings.summary_from, minter)
             finally:
                 store.close()
             checked[SUMMARIES_FILE] = checked[PAGES_FILE] = None
@@ -621,16 +621,17 @@ def _build_from(
     return result
 
 
-def summarize_store(store: OxigraphStore, summaries: Path, least: int) -> int:
+def summarize_store(store: OxigraphStore, summaries: Path, least: int, minter: Minter | None = None) -> int:
     """Write the page summaries of the entities at least `least` articles mention, worked
-    out from the freshly loaded store, and their page lists beside them (kg.summaries);
-    returns how many. The store is compacted meanwhile on a second thread: compaction is
-    Oxigraph's, on one core and without the GIL, and the summaries are Python on the
-    other (at 20,000 articles: 5.0 s for both against 7.4 s one after the other)."""
+    out from the freshly loaded store, their page lists beside them, and with a minter the
+    home page's lists (kg.summaries); returns how many entities. The store is compacted
+    meanwhile on a second thread: compaction is Oxigraph's, on one core and without the GIL,
+    and the summaries are Python on the other (at 20,000 articles: 5.0 s for both against
+    7.4 s one after the other)."""
     with ThreadPoolExecutor(1, thread_name_prefix="kg-compact") as compaction:
         compacted = compaction.submit(store.optimize)
         try:
-            return write_summaries(store, summaries, least)
+            return write_summaries(store, summaries, least, minter)
         finally:
             compacted.result()  # the store is compact (or its error raised) before it is closed
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.namespaces import OA, SCHEMA
+from kg.iris import ENTITY_KINDS, Minter
+from kg.namespaces import OA, RDF, SCHEMA
 from kg.store.base import GraphStore
 
 SUMMARIES_FILE = "summaries.json"
@@ -158,10 +159,94 @@ def summarize(store: GraphStore, iri: str, paged_all: Sequence[str] | None = Non
     return EntitySummary(links, co_mentioned(store, iri), timeline(store, iri))
 
 
-def write_summaries(store: GraphStore, path: Path, least: int) -> int:
+#: How many articles, and entities of each kind, the home page lists.
+HOME_CAP = 500
+#: The home page's entity group for kinds kg does not mint.
+OTHER_KIND = "other"
+
+
+@dataclass(frozen=True)
+class ListedArticle:
+    iri: str
+    headline: str
+    date: str  # "" when the article has none
+
+
+@dataclass(frozen=True)
+class ListedEntity:
+    iri: str
+    name: str
+    articles: int  # how many articles mention it
+
+
+@dataclass
+class EntityGroup:
+    """The entities of one kind (ENTITY_KINDS or OTHER_KIND), most mentioned first."""
+
+    kind: str
+    entities: list[ListedEntity]
+    total: int
+
+
+@dataclass
+class HomeListing:
+    """What the home page lists: the newest articles and the entities of each kind."""
+
+    articles: list[ListedArticle]
+    more_articles: bool
+    groups: list[EntityGroup]
+
+
+def home_listing(store: GraphStore, minter: Minter, cap: int = HOME_CAP) -> HomeListing:
+    """The home page's lists, from the store (seconds at 100,000 articles: the build works
+    them out once into summaries.json). Ties are broken by IRI, so the same store gives the
+    same lists."""
+    articles = store.query(
+        f"SELECT ?article (MIN(?h) AS ?headline) (MAX(?d) AS ?date) WHERE {{ ?article <{RDF.type}> "
+        f"<{SCHEMA.NewsArticle}> ; <{SCHEMA.headline}> ?h . OPTIONAL {{ ?article <{SCHEMA.datePublished}> ?d }} }} "
+        f"GROUP BY ?article ORDER BY DESC(?date) ?headline ?article LIMIT {int(cap) + 1}"
+    )
+    listed = [
+        ListedArticle(row["article"].value, row["headline"].value, row["date"].value if row["date"] else "")
+        for row in articles
+    ]
+    entities = store.query(
+        f"SELECT ?entity (MIN(?n) AS ?name) (COUNT(DISTINCT ?article) AS ?articles) WHERE {{ "
+        f"GRAPH <{minter.entity_graph()}> {{ ?entity <{SCHEMA.name}> ?n }} "
+        f"OPTIONAL {{ ?article <{SCHEMA.mentions}> ?entity }} }} "
+        "GROUP BY ?entity ORDER BY DESC(?articles) ?name ?entity"
+    )
+    kinds: dict[str, list[ListedEntity]] = defaultdict(list)
+    for row in entities:
+        kind = (minter.path_of(row["entity"].value) or "").split("/", 1)[0]
+        entity = ListedEntity(row["entity"].value, row["name"].value, term_int(row["articles"]))
+        kinds[kind if kind in ENTITY_KINDS else OTHER_KIND].append(entity)
+    groups = [
+        EntityGroup(kind, kinds[kind][:cap], len(kinds[kind])) for kind in (*ENTITY_KINDS, OTHER_KIND) if kinds[kind]
+    ]
+    return HomeListing(listed[:cap], len(listed) > cap, groups)
+
+
+def read_home(path: Path) -> HomeListing | None:
+    """The home listing a build kept in its summaries (None when it kept none)."""
+    try:
+        home: Any = json.loads(path.read_text(encoding="utf-8"))["home"]
+        return HomeListing(
+            [ListedArticle(**a) for a in home["articles"]],
+            bool(home["more_articles"]),
+            [
+                EntityGroup(g["kind"], [ListedEntity(**e) for e in g["entities"]], int(g["total"]))
+                for g in home["groups"]
+            ],
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_summaries(store: GraphStore, path: Path, least: int, minter: Minter | None = None) -> int:
     """Summarise every entity at least `least` articles mention into path (JSON, keys
     sorted, so the same store gives the same bytes), their PAGED subjects into PAGES_FILE
-    beside it; returns how many."""
+    beside it, and with a minter the home page's lists; returns how many entities."""
     query = f"SELECT ?e WHERE {{ ?a <{SCHEMA.mentions}> ?e }} GROUP BY ?e HAVING (COUNT(?a) >= {int(least)})"
     famous = sorted(row["e"].value for row in store.query(query) if isinstance(row["e"], ox.NamedNode))
     summaries = {}
@@ -174,7 +259,10 @@ def write_summaries(store: GraphStore, path: Path, least: int) -> int:
                 lines.write("".join(f"{s}\n" for s in subjects[start : start + PAGE_SIZE]).encode("utf-8"))
                 summary.pages.append(lines.tell())
             summaries[iri] = asdict(summary)
-    text = json.dumps({"least": least, "entities": summaries}, ensure_ascii=False, sort_keys=True, indent=1)
+    kept: dict[str, Any] = {"least": least, "entities": summaries}
+    if minter is not None:
+        kept["home"] = asdict(home_listing(store, minter))
+    text = json.dumps(kept, ensure_ascii=False, sort_keys=True, indent=1)
     path.write_text(text + "\n", encoding="utf-8")
     return len(summaries)
 

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -731,3 +732,34 @@ def test_entity_pages_from_build_summaries_are_the_live_pages(
 
 def _must_not_be_called(*args: object, **kwargs: object) -> None:
     raise AssertionError("a page with a build summary asked the store")
+
+
+def test_home_page_from_the_build_listing_is_the_live_page(built: Path, tmp_path: Path, settings: Settings) -> None:
+    """The build keeps the home page's lists in summaries.json (the queries take seconds at
+    100,000 articles); the page made from them is byte for byte the page asked of the store,
+    and a build without them still gets its home page from the store."""
+    from kg.iris import Minter
+    from kg.store.oxigraph import OxigraphStore
+    from kg.summaries import SUMMARIES_FILE, home_listing, read_home
+
+    kept = read_home(built / SUMMARIES_FILE)
+    assert kept is not None
+    store = OxigraphStore(built / "store", read_only=True)
+    try:
+        assert kept == home_listing(store, Minter(BASE))
+    finally:
+        store.close()
+    assert HEADLINE in [a.headline for a in kept.articles] and not kept.more_articles
+    assert [g.kind for g in kept.groups] == ["person", "organization", "place", "event"][: len(kept.groups)]
+    assert all(g.total == len(g.entities) for g in kept.groups)  # the seeds are far below the cap
+    copy = tmp_path / "out"
+    shutil.copytree(built, copy)
+    data = json.loads((copy / SUMMARIES_FILE).read_text(encoding="utf-8"))
+    del data["home"]
+    (copy / SUMMARIES_FILE).write_text(json.dumps(data), encoding="utf-8")
+    assert read_home(copy / SUMMARIES_FILE) is None
+    with_listing = create_app(settings.replace(response_cache_mb=0)).test_client()
+    live = create_app(settings.replace(out_dir=copy, response_cache_mb=0)).test_client()
+    page = with_listing.get("/", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert page.get_data() == live.get("/", headers={"Accept": "text/html"}).get_data()

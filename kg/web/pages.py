@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 from typing import Any
 
 import pyoxigraph as ox
@@ -35,7 +34,6 @@ bp = Blueprint("pages", __name__)
 #: How many of a list a page shows before saying "and N more".
 MENTIONED_IN_CAP = PAGE_SIZE
 REFERENCED_BY_CAP = 20
-HOME_CAP = 500
 SNIPPETS = 3
 KINDS = {"person": "People", "organization": "Organizations", "place": "Places", "event": "Events"}
 _MENTIONS, _HAS_BODY, _BODY = str(SCHEMA.mentions), str(OA.hasBody), str(SCHEMA.articleBody)
@@ -78,51 +76,36 @@ def home() -> Any:
     }
     build = site.manifest.get("build")
     linker = Linker(site.base, local_href("").rstrip("/"), _labels(site, {build} if build else set()))
+    articles, groups = _listing(site, linker)
     return render_template(
         "home.html",
         title=dataset.get(str(DCTERMS.title), "kg news knowledge graph"),
         description=dataset.get(str(DCTERMS.description), ""),
         manifest=site.manifest,
         build=linker.iri(build) if build else None,
-        articles=_articles(site, linker),
-        groups=_entity_groups(site, linker),
+        articles=articles,
+        groups=groups,
         dumps=[f for f in downloads(site).values() if f.triples is not None],
         alternates=_alternates(url_for("dumps.void"), extension=False),
     )
 
 
-def _articles(site: Site, linker: Linker) -> dict[str, Any]:
-    query = f"""SELECT ?article (SAMPLE(?h) AS ?headline) (SAMPLE(?d) AS ?date) WHERE {{
-      ?article a schema:NewsArticle ; schema:headline ?h . OPTIONAL {{ ?article schema:datePublished ?d }}
-    }} GROUP BY ?article ORDER BY DESC(?date) ?headline LIMIT {HOME_CAP + 1}"""
-    rows = list(site.store.query(query))
-    items = [
+def _listing(site: Site, linker: Linker) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The home page's newest articles and entity groups (the build's lists when it kept them)."""
+    listing = site.home_listing()
+    articles = {
+        "items": [{"link": linker.iri(a.iri, a.headline), "date": a.date} for a in listing.articles],
+        "more": listing.more_articles,
+    }
+    groups = [
         {
-            "link": linker.iri(row["article"].value, row["headline"].value),
-            "date": row["date"].value if row["date"] else "",
+            "name": KINDS.get(g.kind, "Other"),
+            "items": [{"link": linker.iri(e.iri, e.name), "articles": e.articles} for e in g.entities],
+            "total": g.total,
         }
-        for row in rows[:HOME_CAP]
+        for g in listing.groups
     ]
-    return {"items": items, "more": len(rows) > HOME_CAP}
-
-
-def _entity_groups(site: Site, linker: Linker) -> list[dict[str, Any]]:
-    query = f"""SELECT ?entity (SAMPLE(?n) AS ?name) (COUNT(DISTINCT ?article) AS ?articles) WHERE {{
-      GRAPH <{site.graph("entities")}> {{ ?entity schema:name ?n }}
-      OPTIONAL {{ ?article schema:mentions ?entity }}
-    }} GROUP BY ?entity ORDER BY DESC(?articles) ?name"""
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in site.store.query(query):
-        kind = (site.path_of(row["entity"].value) or "").split("/", 1)[0]
-        groups[KINDS.get(kind, "Other")].append(
-            {"link": linker.iri(row["entity"].value, row["name"].value), "articles": int(row["articles"].value)}
-        )
-    order = [*KINDS.values(), "Other"]
-    return [
-        {"name": name, "items": groups[name][:HOME_CAP], "total": len(groups[name])}
-        for name in order
-        if groups.get(name)
-    ]
+    return articles, groups
 
 
 @bp.route("/<path:path>")

@@ -14,11 +14,21 @@ from typing import Any
 from flask import current_app, request
 
 from kg.dumps import verify_checksums
+from kg.iris import Minter
 from kg.querypool import QueryPool, RemoteQueries
 from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import GraphStore, OxigraphStore, open_store
-from kg.summaries import PAGES_FILE, SUMMARIES_FILE, EntitySummary, SummaryPages, read_summaries
+from kg.summaries import (
+    PAGES_FILE,
+    SUMMARIES_FILE,
+    EntitySummary,
+    HomeListing,
+    SummaryPages,
+    home_listing,
+    read_home,
+    read_summaries,
+)
 from kg.web.caching import MAX_AGE
 from kg.web.response_cache import ResponseCache
 
@@ -43,6 +53,7 @@ class Site:
     _search_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _summaries: dict[str, EntitySummary] | None = field(default=None, init=False, repr=False)
     summary_pages: SummaryPages = field(init=False, repr=False)
+    _home: HomeListing | None = field(default=None, init=False, repr=False)
     responses: ResponseCache = field(init=False, repr=False)
 
     def summary(self, iri: str) -> EntitySummary | None:
@@ -51,6 +62,10 @@ class Site:
         if self._summaries is None:
             self._summaries = read_summaries(self.out_dir / SUMMARIES_FILE)
         return self._summaries.get(iri)
+
+    def home_listing(self) -> HomeListing:
+        """The home page's lists: the build's (summaries.json), else asked of the store."""
+        return self._home or home_listing(self.store, Minter(self.base))
 
     def search_index(self) -> SearchIndex:
         """The name index of this build, made on first use."""
@@ -68,6 +83,7 @@ class Site:
             self.queries = RemoteQueries(self.store, settings, workers, waiting)
         weakref.finalize(self, self.queries.close)
         self._summaries = read_summaries(self.out_dir / SUMMARIES_FILE)
+        self._home = read_home(self.out_dir / SUMMARIES_FILE)
         self.summary_pages = SummaryPages(self.out_dir / PAGES_FILE)
         weakref.finalize(self, self.summary_pages.close)
         # A build's embedded store never changes; a remote store may, so its answers expire.
