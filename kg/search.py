@@ -14,18 +14,12 @@ from kg.namespaces import SCHEMA
 _WORD_START = re.compile(r"(?:^|(?<=[\s\-–—/(\"'“‘]))\w", re.UNICODE)
 MAX_QUERY_CHARS = 200
 
-_NAMES = f"""
-SELECT ?thing ?name ?type ?label (COUNT(DISTINCT ?article) AS ?mentions) WHERE {{
-  {{ ?thing <{SCHEMA.name}> ?name }} UNION {{ ?thing <{SCHEMA.alternateName}> ?name }}
-  UNION {{ ?thing <{SCHEMA.headline}> ?name }}
-  ?thing a ?type .
-  OPTIONAL {{ ?thing <{SCHEMA.name}>|<{SCHEMA.headline}> ?label }}
-  OPTIONAL {{ ?article <{SCHEMA.mentions}> ?thing }}
-  FILTER (STRSTARTS(STR(?type), "{SCHEMA}"))
-  FILTER (?type = <{SCHEMA.NewsArticle}>
-          || EXISTS {{ ?any <{SCHEMA.mentions}>|<{SCHEMA.author}>|<{SCHEMA.publisher}> ?thing }})
-}} GROUP BY ?thing ?name ?type ?label
-"""
+_NAMED = f"""SELECT ?thing ?name ?type WHERE {{
+  VALUES ?p {{ <{SCHEMA.name}> <{SCHEMA.alternateName}> <{SCHEMA.headline}> }} ?thing ?p ?name . ?thing a ?type
+}}"""
+_LABELS = f"SELECT ?thing ?label WHERE {{ VALUES ?p {{ <{SCHEMA.name}> <{SCHEMA.headline}> }} ?thing ?p ?label }}"
+_MENTIONS = f"SELECT ?thing (COUNT(DISTINCT ?a) AS ?n) WHERE {{ ?a <{SCHEMA.mentions}> ?thing }} GROUP BY ?thing"
+_LINKED = f"SELECT DISTINCT ?thing WHERE {{ ?any <{SCHEMA.mentions}>|<{SCHEMA.author}>|<{SCHEMA.publisher}> ?thing }}"
 
 
 def fold(text: str) -> str:
@@ -61,16 +55,28 @@ class SearchIndex:
 
     @classmethod
     def from_store(cls, store: Any) -> SearchIndex:
-        """Names, aliases and headlines of the store's people, organisations, places,
-        events and articles, with their mention counts."""
+        """Names, aliases and headlines of the store's articles and of the people,
+        organisations, places and events something mentions, authors or publishes, with
+        how many articles mention each. Four simple queries joined here: one query doing it
+        all took 30 s at 100,000 articles, mostly filtering types by their IRI's start."""
+        labels: dict[str, str] = {}
+        for row in store.query(_LABELS):
+            thing, label = row["thing"].value, row["label"].value
+            labels[thing] = min(label, labels.get(thing, label))
+        mentions = {row["thing"].value: int(row["n"].value) for row in store.query(_MENTIONS)}
+        linked = {row["thing"].value for row in store.query(_LINKED)}
+        article = str(SCHEMA.NewsArticle)
         best: dict[tuple[str, str], Hit] = {}
-        for row in store.query(_NAMES):
-            iri, name, type_, label, mentions = (row[v] for v in ("thing", "name", "type", "label", "mentions"))
-            type_name = type_.value.rsplit("/", 1)[-1]
-            hit = Hit(iri.value, (label or name).value, type_name, name.value, int(mentions.value))
-            key = (hit.iri, hit.matched)
-            if key not in best or _specificity(type_name) > _specificity(best[key].type):
-                best[key] = hit
+        for row in store.query(_NAMED):
+            iri, name, type_iri = row["thing"].value, row["name"].value, row["type"].value
+            if not type_iri.startswith(str(SCHEMA)) or (type_iri != article and iri not in linked):
+                continue
+            type_name = type_iri.rsplit("/", 1)[-1]
+            hit = Hit(iri, labels.get(iri, name), type_name, name, mentions.get(iri, 0))
+            key = (iri, name)
+            kept = best.get(key)
+            if kept is None or (_specificity(type_name), kept.type) > (_specificity(kept.type), type_name):
+                best[key] = hit  # the most specific type; of two as specific, the first by name
         return cls(sorted(best.values(), key=lambda h: (h.iri, h.matched)))
 
     def search(self, query: str, limit: int = 20) -> list[Hit]:

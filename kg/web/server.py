@@ -44,12 +44,13 @@ def check_build(settings: Settings) -> None:
 
 
 def serving_app(settings: Settings) -> Flask:
-    """The app with its SPARQL query workers started and its checksums being verified in
-    the background (a mismatch turns /health to 503)."""
+    """The app with its SPARQL query workers started, its checksums being verified in the
+    background (a mismatch turns /health to 503) and its search index being made."""
     app = create_app(settings)
     site = app.extensions[EXTENSION_KEY].site
     site.queries.start()
     site.verify_in_background()
+    site.index_in_background()
     # what was made at start (modules, templates, the summaries) stays for the server's life:
     # moved out of the collector's way, full collections stop walking it during requests
     # (p99 of the page of an entity 100,000 articles mention: 38-41 ms -> 29-32 ms)
