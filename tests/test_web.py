@@ -763,3 +763,21 @@ def test_home_page_from_the_build_listing_is_the_live_page(built: Path, tmp_path
     page = with_listing.get("/", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert page.get_data() == live.get("/", headers={"Accept": "text/html"}).get_data()
+
+
+def test_validation_page_counts_each_message_and_lists_a_bounded_number(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 100,000 articles the report holds 300,000 results (134 MB of JSON): the page counts
+    each message and lists the first VALIDATION_CAP results, violations first, pointing to
+    the full reports for the rest."""
+    from kg.web import dumps
+
+    full = client.get("/validation", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<h2>What it says</h2>" in full and "more are in the full report" not in full
+    assert re.search(r"Article has no author</td><td>1</td>", full)
+    assert full.index("Article has no publisher</td>") < full.index("Article has no dateline</td>")  # warnings first
+    monkeypatch.setattr(dumps, "VALIDATION_CAP", 1)
+    capped = client.get("/validation?format=html").get_data(as_text=True)  # not the page kept above
+    assert capped.count('<li><span class="severity') == 1
+    assert "The first 1 results are listed below, violations first; 3 more are in the full report" in capped

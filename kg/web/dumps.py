@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -12,7 +13,8 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from kg.dumps import CHECKSUM_FILE, GZIP_MEDIA_TYPE, VOID_FILE, file_sha256, read_checksums
 from kg.web.negotiation import DATA, HTML, LISTING, Offer, negotiate
 from kg.web.rdf import rdf_response
-from kg.web.site import Site, current_site, local_href
+from kg.web.response_cache import cached_view
+from kg.web.site import Site, current_site, local_href, site_responses
 
 bp = Blueprint("dumps", __name__)
 
@@ -92,7 +94,14 @@ def void_response(offer: Offer) -> Any:
     return rdf_response(quads, offer.rdf)
 
 
+#: Results the validation page lists (violations first); the reports have them all.
+VALIDATION_CAP = 1000
+#: Distinct messages the page counts.
+MESSAGES_CAP = 50
+
+
 @bp.route("/validation")
+@cached_view(site_responses)
 def validation() -> Any:
     """The SHACL report of the served build: a page, Turtle (sh:ValidationReport) or JSON."""
     site = current_site()
@@ -111,14 +120,23 @@ def validation() -> Any:
         response.vary.add("Accept")
         return response
     report = json.loads(path.read_text(encoding="utf-8"))
+    results: list[dict[str, Any]] = report.get("results", [])
+    rank = {"violation": 0, "warning": 1, "info": 2}
+    shown = sorted(results, key=lambda r: rank.get(r.get("severity", ""), 3))[:VALIDATION_CAP]
     by_file: dict[str, list[dict[str, Any]]] = {}
-    for result in report.get("results", []):
+    for result in shown:
         by_file.setdefault(result.get("file") or "(not from a raw file)", []).append(result)
+    said = Counter((r.get("severity", ""), r.get("message", "")) for r in results)
+    messages = sorted(said.items(), key=lambda item: (rank.get(item[0][0], 3), -item[1], item[0][1]))
     return render_template(
         "validation.html",
         title="Validation",
         report=report,
         by_file=sorted(by_file.items()),
+        messages=messages[:MESSAGES_CAP],
+        more_messages=max(0, len(messages) - MESSAGES_CAP),
+        shown=len(shown),
+        hidden=len(results) - len(shown),
         alternates=[
             {"media_type": "text/turtle", "href": local_href("validation") + "?format=turtle", "label": "Turtle"},
             {"media_type": "application/json", "href": local_href("validation") + "?format=json", "label": "JSON"},
