@@ -19,6 +19,9 @@ from kg.summaries import term_int
 LABEL_PREDICATES = tuple(str(p) for p in (SCHEMA.name, SCHEMA.headline, RDFS.label, DCTERMS.title))
 #: Most sub-resources gathered for one page.
 MAX_PARTS = 5000
+#: Most objects of one predicate whose labels a description carries (a page shows 500 of a
+#: property's values; the build's prov:used links 100,000 files).
+LABELLED = 500
 _OA = str(OA)
 
 
@@ -119,8 +122,13 @@ def describe(store: GraphStore, iri: str) -> Description | None:
     if not own:
         return None
     description = Description(iri, own, _parts(store, iri, own))
-    gathered = description.quads()
-    linked = {q.object.value for q in gathered if isinstance(q.object, ox.NamedNode)}
+    by_predicate: dict[str, set[str]] = defaultdict(set)
+    for q in description.quads():
+        if isinstance(q.object, ox.NamedNode):
+            by_predicate[q.predicate.value].add(q.object.value)
+    linked: set[str] = set()
+    for objects in by_predicate.values():  # labels for what a page can show (VALUES_SHOWN)
+        linked.update(objects if len(objects) <= LABELLED else sorted(objects)[:LABELLED])
     linked -= {iri, *description.parts}
     description.label_quads = label_quads(store, linked)
     return description

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from typing import Any
 
 import pyoxigraph as ox
@@ -14,6 +15,7 @@ from kg.namespaces import DCTERMS, OA, RDF, SCHEMA
 from kg.store import RemoteStoreError
 from kg.summaries import PAGE_SIZE, PAGED, UNLISTED, Count, co_mentioned, incoming, paged_subjects, timeline
 from kg.web.describe import (
+    LABELLED,
     Description,
     Evidence,
     describe,
@@ -242,8 +244,14 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
 def embedded_jsonld(quads: list[ox.Quad]) -> str:
     """The resource's own statements as schema.org JSON-LD for a <script type=
     "application/ld+json"> block (search engines read it); `<` is escaped so no string in
-    the data can close the script element."""
-    triples = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
+    the data can close the script element. A property with more values than a page shows
+    (LABELLED) is left out: the data twins have it."""
+    per_predicate = Counter(q.predicate for q in quads)
+    triples = list(
+        dict.fromkeys(
+            ox.Triple(q.subject, q.predicate, q.object) for q in quads if per_predicate[q.predicate] <= LABELLED
+        )
+    )
     text = serialize_triples(triples, BY_NAME["jsonld"]).decode("utf-8")
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kg.namespaces import RDF, curie
-from kg.web.describe import LABEL_PREDICATES, Evidence
+from kg.web.describe import LABEL_PREDICATES, LABELLED, Evidence
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_TYPE = str(RDF.type)
@@ -30,13 +30,25 @@ class Shown:
     long: bool = False
 
 
+#: Most values a page shows for one property (the build's prov:used can have 100,000); the
+#: data twins have them all. The description carries the labels of these.
+VALUES_SHOWN = LABELLED
+
+
 @dataclass(frozen=True)
 class Row:
-    """One property of a resource with its values and the named graphs that state them."""
+    """One property of a resource with its values (at most VALUES_SHOWN, `total` in all) and
+    the named graphs that state them."""
 
     predicate: Shown
     values: list[Shown]
     graphs: list[str]
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        """How many values the page leaves out."""
+        return max(0, self.total - len(self.values))
 
 
 @dataclass(frozen=True)
@@ -120,14 +132,20 @@ class Linker:
 
         rows = []
         for predicate in sorted(values, key=order):
+            objects = list(values[predicate])
+            if len(objects) > VALUES_SHOWN:  # the first in term order (cheap), then shown by text
+                objects = sorted(objects, key=_term_key)[:VALUES_SHOWN]
             if predicate == _RDF_TYPE:
-                shown = [
-                    self.vocabulary(o.value) if isinstance(o, ox.NamedNode) else self.term(o) for o in values[predicate]
-                ]
+                shown = [self.vocabulary(o.value) if isinstance(o, ox.NamedNode) else self.term(o) for o in objects]
             else:
-                shown = sorted((self.term(o) for o in values[predicate]), key=lambda s: (s.text.lower(), s.title))
-            rows.append(Row(self.vocabulary(predicate), shown, list(graphs[predicate])))
+                shown = sorted((self.term(o) for o in objects), key=lambda s: (s.text.lower(), s.title))
+            rows.append(Row(self.vocabulary(predicate), shown, list(graphs[predicate]), len(values[predicate])))
         return rows
+
+
+def _term_key(term: object) -> str:
+    """A term's IRI or lexical form: the order describe() picks the labelled values in."""
+    return str(getattr(term, "value", term))
 
 
 def highlight(text: str, evidence: Sequence[Evidence], linker: Linker) -> list[Segment]:
