@@ -218,3 +218,33 @@ def _group(pgid: int) -> list[str]:
         if int(fields[2]) == pgid and fields[0] != "Z":
             found.append(stat.parent.name)
     return found
+
+
+@pytest.mark.parametrize("after", [0.3, 0.8, 1.5])
+def test_stopped_while_starting_it_stops(built: Path, tmp_path: Path, after: float) -> None:
+    """SIGTERM while granian's two workers are still loading the app (CI once saw kg serve
+    hang there: the workers had inherited the main process's handlers, which only set a
+    flag) ends kg serve and every process it started."""
+    import signal
+    import time
+
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--out", str(built), "--port", "0", "--workers", "2"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(after)
+        proc.terminate()
+        assert proc.wait(timeout=30) is not None
+        deadline = time.monotonic() + 10
+        while _group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _group(proc.pid) == [], (tmp_path / "serve.log").read_text()
+    finally:
+        if _group(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import signal
 import socket
 import sys
 import threading
@@ -27,6 +28,8 @@ LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
 
 #: Largest request head (request line and headers) granian accepts, in bytes.
 MAX_HEADER_BYTES = 65_536
+#: Seconds a granian worker has to finish its requests when kg serve stops; then it is killed.
+WORKER_STOP_SECONDS = 5
 #: The variable that hands the resolved settings to granian's worker processes.
 SETTINGS_VARIABLE = "KG_SERVE_SETTINGS"
 
@@ -130,6 +133,7 @@ def serve_granian(settings: Settings) -> None:
         websockets=False,
         http1_settings=HTTP1Settings(max_buffer_size=MAX_HEADER_BYTES),  # larger request heads: 431
         log_level=LogLevels.warning,
+        workers_kill_timeout=WORKER_STOP_SECONDS,
     )
     logging.getLogger("_granian").addFilter(_not_the_thread_count_warning)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -144,7 +148,12 @@ def _not_the_thread_count_warning(record: logging.LogRecord) -> bool:
 
 
 def granian_app() -> Flask:
-    """The app in a granian worker process, from the settings kg serve resolved."""
+    """The app in a granian worker process, from the settings kg serve resolved. Until the
+    worker serves, a SIGTERM or SIGINT stops it at once: the handlers it inherited from the
+    main process would only set a flag in this copy of it, and the worker would then serve
+    and wait for a stop that had already come (kg serve stopped during start-up hung)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     return serving_app(settings_from_json(os.environ[SETTINGS_VARIABLE]))
 
