@@ -183,8 +183,7 @@ def settings_to_json(settings: Settings) -> str:
 
 def settings_from_json(text: str) -> Settings:
     """Settings from settings_to_json's output."""
-    values = json.loads(text)
-    return _coerce_all(Settings(**{name: _coerce(name, v, "JSON") for name, v in values.items()}), source="JSON")
+    return _coerce_all(Settings(**json.loads(text)), source="JSON")  # _coerce_all types each value
 
 
 def settings_table() -> str:

@@ -117,8 +117,7 @@ def serve_granian(settings: Settings) -> None:
             "server granian needs the granian package (pip install granian), or use --server waitress"
         ) from exc
     check_build(settings)
-    open_store(settings, settings.out_dir)  # a build without a store is reported here, not by a worker
-    gc.collect()  # and closed again before the workers are forked
+    open_store(settings, settings.out_dir).close()  # a build without a store is reported here, not by a worker
     port = _port_to_listen_on(settings.host, settings.port)
     settings = settings.replace(port=port)
     os.environ[SETTINGS_VARIABLE] = settings_to_json(settings)
