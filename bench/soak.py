@@ -39,7 +39,8 @@ SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
 #: the default with nothing kept in memory (each request does its work).
 SERVERS = {
     "granian 1 worker (default)": {"KG_SERVER": "granian"},
-    "granian 2 workers": {"KG_SERVER": "granian", "KG_WORKERS": "2"},
+    "granian 1 worker, no access log": {"KG_SERVER": "granian", "KG_ACCESS_LOG": "false"},
+    "granian 2 workers, no access log": {"KG_SERVER": "granian", "KG_WORKERS": "2", "KG_ACCESS_LOG": "false"},
     "waitress": {"KG_SERVER": "waitress"},
     "granian 1 worker, nothing kept": {"KG_SERVER": "granian", "KG_RESPONSE_CACHE_MB": "0"},
 }

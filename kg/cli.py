@@ -325,6 +325,11 @@ def query_command(
     "--workers", type=click.IntRange(min=1), default=None, help="Processes with --server granian [default: 1]."
 )
 @click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="Log a line per request [default: on]; off answers more requests a second.",
+)
+@click.option(
     "--get",
     "get_path",
     default=None,
@@ -342,6 +347,7 @@ def serve_command(
     base_iri: str | None,
     server: str | None,
     workers: int | None,
+    access_log: bool | None,
     get_path: str | None,
     accept: str,
     out_dir: Path | None,
@@ -351,7 +357,15 @@ def serve_command(
     from kg.web.server import get, serve
 
     settings = _settings(
-        ctx, host=host, port=port, base_iri=base_iri, server=server, workers=workers, out_dir=out_dir, **store
+        ctx,
+        host=host,
+        port=port,
+        base_iri=base_iri,
+        server=server,
+        workers=workers,
+        access_log=access_log,
+        out_dir=out_dir,
+        **store,
     )
     try:
         if get_path is not None:

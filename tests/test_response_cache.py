@@ -12,6 +12,7 @@ from flask import Response
 
 from kg.settings import Settings, SettingsError, load_settings
 from kg.web.app import create_app
+from kg.web.caching import GZIP_MIN_BYTES
 from kg.web.response_cache import ENTRY_OVERHEAD, ResponseCache
 from kg.web.site import Site
 from tests.conftest import Clock
@@ -286,3 +287,126 @@ def test_health_says_how_full_the_cache_is(client: Any) -> None:
     kept = client.get("/health").get_json()["kept"]
     assert kept["answers"] == 1 and kept["hits"] == 1 and kept["misses"] == 1
     assert 0 < kept["bytes"] < kept["max_bytes"] == 64 * 2**20
+
+
+# The WSGI fast path (KeptAnswers): a kept answer that went out through Flask once goes out
+# again without Flask; what it sends is what Flask sent.
+
+ALL_KINDS = [
+    (PERSON, "text/html"),
+    (PERSON, "text/turtle"),
+    (PERSON + ".jsonld", "*/*"),
+    (f"/article/{KEY}", "application/n-quads"),
+    ("/", "text/html"),
+    ("/dataset?format=ttl", "*/*"),
+    ("/sparql?query=" + SELECT_NAMES.replace(" ", "+"), "application/sparql-results+json"),
+]
+
+
+def _flask_calls(app: Any) -> list[str]:
+    """A list that gets the path of every request Flask itself handles."""
+    from flask import request
+
+    calls: list[str] = []
+    app.before_request(lambda: calls.append(request.path) and None)
+    return calls
+
+
+@pytest.mark.parametrize(("path", "accept"), ALL_KINDS)
+@pytest.mark.parametrize("encoding", ["", "gzip"])
+def test_a_kept_answer_goes_out_without_flask_as_flask_sent_it(
+    settings: Settings, path: str, accept: str, encoding: str
+) -> None:
+    app = create_app(settings)
+    calls = _flask_calls(app)
+    client = app.test_client()
+    headers = {"Accept": accept, "Accept-Encoding": encoding}
+    first = client.get(path, headers=headers)  # made by Flask, kept, and how it went out noted
+    second = client.get(path, headers=headers)
+    third = client.get(path, headers=headers)
+    head = client.head(path, headers=headers)
+    assert len(calls) == 1  # none of these reached Flask
+    # Flask's way for the same answer: a validator that does not match still gets the 200.
+    through_flask = client.get(path, headers={**headers, "If-None-Match": '"not-this-one"'})
+    assert len(calls) == 2
+    for response in (second, third, through_flask):
+        assert response.status_code == 200
+        assert response.get_data() == first.get_data()
+        assert _headers(response) == _headers(first)
+    assert "Date" in third.headers
+    assert head.status_code == 200 and head.get_data() == b"" and _headers(head) == _headers(first)
+    zipped = first.headers.get("Content-Encoding") == "gzip"
+    body = gzip.decompress(first.get_data()) if zipped else first.get_data()
+    assert zipped == (encoding == "gzip" and len(body) >= GZIP_MIN_BYTES)  # small ones go as they are
+    assert _site(app).responses.hits == 4  # second, third, HEAD and the conditional one
+
+
+def test_what_the_fast_path_leaves_to_flask(settings: Settings) -> None:
+    app = create_app(settings)
+    calls = _flask_calls(app)
+    client = app.test_client()
+    turtle = {"Accept": "text/turtle"}
+    for _ in range(3):
+        client.get(PERSON, headers=turtle)
+    assert len(calls) == 1
+    etag = client.get(PERSON, headers=turtle).headers["ETag"]
+    assert len(calls) == 1
+    unchanged = client.get(PERSON, headers={**turtle, "If-None-Match": etag})
+    assert unchanged.status_code == 304 and len(calls) == 2
+    since = client.get(PERSON, headers={**turtle, "If-Modified-Since": "Sun, 06 Dec 2099 00:00:00 GMT"})
+    assert since.status_code == 304 and len(calls) == 3
+    ranged = client.get(PERSON, headers={**turtle, "Range": "bytes=0-9"})
+    assert ranged.status_code == 200 and len(calls) == 4  # Range on a generated answer: ignored, as before
+    posted = client.post("/sparql", data={"query": SELECT_NAMES})
+    client.post("/sparql", data={"query": SELECT_NAMES})
+    assert posted.status_code == 200 and len(calls) == 6
+    other = client.get(PERSON, headers={"Accept": "text/turtle", "Host": "other.example"})
+    assert other.status_code == 200 and len(calls) == 7  # another host: another answer
+    client.get("/health")
+    client.get("/health")
+    assert len(calls) == 9  # never kept
+
+
+def test_the_fast_path_serves_the_build_being_served(out_copy: Path, settings: Settings) -> None:
+    """After a new build is published, kept answers of the old one are not served."""
+    import os
+    import shutil
+
+    app = create_app(settings.replace(out_dir=out_copy))
+    calls = _flask_calls(app)
+    client = app.test_client()
+    for _ in range(3):
+        client.get("/dataset", headers={"Accept": "text/turtle"})
+    assert len(calls) == 1
+    staged = out_copy.with_name("staged")
+    shutil.copytree(out_copy, staged)
+    build_json = staged / "build.json"
+    build_json.write_text(build_json.read_text().replace('"finished": "', '"finished": "2030-01-01T00:00:00Z", "x": "'))
+    os.rename(out_copy, out_copy.with_name("old"))
+    os.rename(staged, out_copy)
+    after = client.get("/dataset", headers={"Accept": "text/turtle"})
+    assert len(calls) == 2 and after.headers["Last-Modified"] == "Tue, 01 Jan 2030 00:00:00 GMT"
+
+
+def test_the_access_log(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    """One line per request, from Flask or from memory; none with access_log off."""
+    caplog.set_level("INFO", logger="kg.web")
+    client = create_app(settings).test_client()
+    for _ in range(3):
+        client.get(PERSON + "?x=1", headers={"Accept": "text/turtle"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "kg.web"]
+    assert len(lines) == 3 and lines[0].startswith("GET /person/rand-paul?x=1 200 ") and lines[0].endswith("ms")
+    assert lines[2] == "GET /person/rand-paul?x=1 200 kept"
+    caplog.clear()
+    quiet = create_app(settings.replace(access_log=False)).test_client()
+    for _ in range(3):
+        assert quiet.get(PERSON, headers={"Accept": "text/turtle"}).status_code == 200
+    assert quiet.get("/no/such/thing").status_code == 404
+    assert not [r for r in caplog.records if r.name == "kg.web"]
+
+
+def test_the_access_log_setting() -> None:
+    assert Settings().access_log is True
+    assert load_settings(environ={"KG_ACCESS_LOG": "false"}).access_log is False
+    with pytest.raises(SettingsError, match="access_log.*expected true or false"):
+        load_settings(environ={"KG_ACCESS_LOG": "sometimes"})

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,6 +126,46 @@ def test_each_server_answers_alike(built: Path, server: str, env: dict[str, str]
         assert client.query().convert()["boolean"] is True
         status, _, _ = _get(url + "/", "text/html", {"X-Big": "a" * 300_000})
         assert status == 431  # Request Header Fields Too Large
+
+
+def _raw_get(url: str, headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, every header line as sent (repeats kept) and the body as sent (not decoded)."""
+    import http.client
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=30)
+    try:
+        connection.request("GET", parts.path + ("?" + parts.query if parts.query else ""), headers=headers)
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("name", ["granian", "waitress"])
+def test_kept_answers_go_out_over_http_as_flask_sent_them(built: Path, name: str) -> None:
+    """Over a real server: the third GET (answered from memory below Flask) has the status,
+    headers (one Date) and bytes of the first, and of one that Flask answers (a validator
+    that does not match), gzipped or not."""
+    long_page = "/sparql?query=" + urllib.parse.quote("SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 50")
+    with kg_serve(built, {"KG_SERVER": name}) as url:
+        for path, accept, encoding in [
+            ("/person/rand-paul", "text/html", "gzip"),
+            ("/person/rand-paul", "text/turtle", "identity"),
+            (long_page, "application/sparql-results+json", "gzip"),
+        ]:
+            headers = {"Accept": accept, "Accept-Encoding": encoding}
+            answers = [_raw_get(url + path, headers) for _ in range(3)]
+            answers.append(_raw_get(url + path, {**headers, "If-None-Match": '"another"'}))
+            for status, head, body in answers:
+                assert status == 200
+                assert [k.lower() for k, _ in head].count("date") == 1
+                assert body == answers[0][2]
+                without_date = sorted((k.lower(), v) for k, v in head if k.lower() != "date")
+                assert without_date == sorted((k.lower(), v) for k, v in answers[0][1] if k.lower() != "date")
+            zipped = dict((k.lower(), v) for k, v in answers[0][1]).get("content-encoding")
+            assert zipped == ("gzip" if encoding == "gzip" else None)
 
 
 @pytest.mark.parametrize("name", ["granian", "waitress"])

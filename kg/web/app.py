@@ -15,7 +15,7 @@ from kg.settings import Settings
 from kg.store import RemoteStoreError
 from kg.web.caching import cache_and_compress, compress_static
 from kg.web.negotiation import NotAcceptableError, prefers_html
-from kg.web.response_cache import compress, remember
+from kg.web.response_cache import KeptAnswers, compress, remember
 from kg.web.site import BUDGETS_KEY, EXTENSION_KEY, LiveSite, current_site
 
 log = logging.getLogger("kg.web")
@@ -54,6 +54,8 @@ def create_app(settings: Settings) -> Flask:
     _compress_static_files(app)
     app.before_request(_start_timer)
     app.after_request(_common_headers)
+    access_log = log if settings.access_log else None
+    app.wsgi_app = KeptAnswers(app.wsgi_app, lambda: live.current().responses, access_log)  # type: ignore[method-assign]
     return app
 
 
@@ -95,6 +97,8 @@ def _common_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CSP)
     response = cache_and_compress(response, request, _build_time(), keep=remember, compress=compress)
+    if not current_site().settings.access_log:
+        return response
     elapsed = 1000 * (time.perf_counter() - g.get("kg_started", time.perf_counter()))
     log.info("%s %s %d %.1fms", request.method, request.full_path.rstrip("?"), response.status_code, elapsed)
     return response

@@ -34,6 +34,11 @@ def _compressible(mimetype: str) -> bool:
     return mimetype.startswith(_COMPRESSIBLE)
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether a request's Accept-Encoding takes gzip."""
+    return "gzip" in accept_encoding.lower()
+
+
 def gzip_body(body: bytes) -> bytes:
     """gzip as kg sends it (level 6, no timestamp: the same bytes every time)."""
     return gzip.compress(body, compresslevel=6, mtime=0)
@@ -65,10 +70,14 @@ def cache_and_compress(
     if response.status_code == 304:
         return response
     response.vary.add("Accept-Encoding")
-    accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "").lower()
     body = response.get_data()
     encoded = "Content-Encoding" in response.headers  # a static file gzipped by compress_static
-    if accepts_gzip and not encoded and len(body) >= GZIP_MIN_BYTES and _compressible(response.mimetype or ""):
+    if (
+        accepts_gzip(request.headers.get("Accept-Encoding", ""))
+        and not encoded
+        and len(body) >= GZIP_MIN_BYTES
+        and _compressible(response.mimetype or "")
+    ):
         response.set_data(compress(body))
         response.headers["Content-Encoding"] = "gzip"
     return response

@@ -1,6 +1,7 @@
 """Answers kept in memory (pages, RDF twins, SPARQL answers to GET), so the hundredth
 request for the same entity or query costs a dictionary lookup instead of the store's work
-and the rendering.
+and the rendering; and, once an answer has gone out through Flask, the next ones go out from
+the WSGI layer (KeptAnswers) without Flask's request handling at all.
 
 A cache belongs to one Site (one published build): a new build gets a new, empty cache. The
 key is everything the answer depends on and the response's Vary names (the whole URL: host,
@@ -11,6 +12,7 @@ remote store, whose data can change under kg, an entry lives no longer than `ttl
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -19,17 +21,31 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import Request, Response, g, request
+from flask import Response, g, request
 from werkzeug.datastructures import Headers
+from werkzeug.http import http_date
 
-from kg.web.caching import gzip_body
+from kg.web.caching import accepts_gzip, gzip_body
 
 #: Bookkeeping counted against the budget besides bodies, key and headers, per entry.
 ENTRY_OVERHEAD = 256
 _ENTRY_KEY = "kg_cached_response"
 _MISS_KEY = "kg_response_cache_miss"
+#: Set in the WSGI environ by cached_view: the entry a request was answered from or put in.
+ENTRY_ENVIRON_KEY = "kg.kept_entry"
+#: Requests that ask the cache something it does not answer alone (validators, ranges) take
+#: Flask's way, which answers them from the same entry (304, Range ignored as before).
+_CONDITIONAL = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_IF_RANGE",
+    "HTTP_RANGE",
+)
 
-Key = tuple[str, str]
+Key = tuple[str, str, str, str, str, str]
+WsgiHead = list[tuple[str, str]]
 
 
 @dataclass
@@ -42,6 +58,9 @@ class CachedResponse:
     body: bytes
     stored: float
     _gzipped: bytes | None = field(default=None, repr=False)
+    #: How the answer went out through Flask, per encoding asked (False: identity, True: gzip):
+    #: its status line, its headers but Date, and whether the body was the gzip.
+    sent: dict[bool, tuple[str, WsgiHead, bool]] = field(default_factory=dict, repr=False)
 
     @property
     def size(self) -> int:
@@ -95,17 +114,19 @@ class ResponseCache:
                 "misses": self.misses,
             }
 
-    def get(self, key: Key) -> CachedResponse | None:
+    def get(self, key: Key, count: bool = True) -> CachedResponse | None:
+        """The entry kept for key (moved to the back of the queue), else None; counted as a
+        hit or a miss unless count is False."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and self.ttl is not None and self._clock() - entry.stored > self.ttl:
                 self._drop(key)
                 entry = None
             if entry is None:
-                self.misses += 1
+                self.misses += count
                 return None
             self._entries.move_to_end(key)
-            self.hits += 1
+            self.hits += count
             return entry
 
     def put(self, key: Key, response: Response) -> CachedResponse | None:
@@ -152,10 +173,19 @@ class ResponseCache:
         self._bytes -= entry.size
 
 
-def request_key(req: Request) -> Key:
+def request_key(environ: dict[str, Any]) -> Key:
     """What an answer depends on: the whole URL (scheme, host and mount point, which some
-    answers spell out in absolute links; path; query string) and the Accept header."""
-    return (req.url, req.headers.get("Accept", ""))
+    answers spell out in absolute links; path; query string) and the Accept header, as the
+    WSGI environ has them (so that KeptAnswers finds them before Flask parses anything)."""
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
+    return (
+        environ.get("wsgi.url_scheme", "http"),
+        host,
+        environ.get("SCRIPT_NAME", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+        environ.get("HTTP_ACCEPT", ""),
+    )
 
 
 def cached_view(cache_of: Callable[[], ResponseCache]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -168,10 +198,11 @@ def cached_view(cache_of: Callable[[], ResponseCache]) -> Callable[[Callable[...
             cache = cache_of()
             if request.method not in ("GET", "HEAD") or not cache.enabled:
                 return view(*args, **kwargs)
-            key = request_key(request)
+            key = request_key(request.environ)
             entry = cache.get(key)
             if entry is not None:
                 g.setdefault(_ENTRY_KEY, (cache, entry))
+                request.environ[ENTRY_ENVIRON_KEY] = entry
                 return entry.response()
             g.setdefault(_MISS_KEY, (cache, key))
             return view(*args, **kwargs)
@@ -195,6 +226,7 @@ def remember(response: Response) -> None:
     entry = cache.put(key, response)
     if entry is not None:
         g.setdefault(_ENTRY_KEY, (cache, entry))
+        request.environ[ENTRY_ENVIRON_KEY] = entry
 
 
 def compress(body: bytes) -> bytes:
@@ -206,3 +238,75 @@ def compress(body: bytes) -> bytes:
     if body != entry.body:  # not the cached body after all
         return gzip_body(body)
     return cache.gzip(entry, gzip_body)
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _now_http_date() -> str:
+    """The Date header for now, made once a second (formatting it costs more than the rest
+    of an answer from memory)."""
+    global _date_cache
+    second = int(time.time())
+    if _date_cache[0] != second:
+        _date_cache = (second, http_date(second))
+    return _date_cache[1]
+
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Any]
+
+
+class KeptAnswers:
+    """WSGI middleware: a GET or HEAD whose answer is kept, in the encoding it asks for, and
+    that has gone out through Flask once already, goes out again from here: the same status
+    and headers (a fresh Date) and the same bytes, without routing, request objects or
+    hooks. Everything else, conditional and range requests included, goes to the app, which
+    records how it sent a kept answer for the next time."""
+
+    def __init__(self, app: WsgiApp, cache_of: Callable[[], ResponseCache], log: Any = None) -> None:
+        self.app = app
+        self.cache_of = cache_of
+        self.log = log
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD") or any(name in environ for name in _CONDITIONAL):
+            return self.app(environ, start_response)
+        cache = self.cache_of()
+        if not cache.enabled:
+            return self.app(environ, start_response)
+        gzip_asked = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        entry = cache.get(request_key(environ), count=False)
+        sent = entry.sent.get(gzip_asked) if entry is not None else None
+        if entry is None or sent is None:
+            return self._through_app(environ, start_response, gzip_asked, method == "GET")
+        cache.get(entry.key)  # counted as a hit, moved to the back
+        status, head, zipped = sent
+        body = entry.gzipped if zipped else entry.body
+        if body is None:  # the gzip was dropped: cannot happen while the entry lives, but be sure
+            return self.app(environ, start_response)
+        start_response(status, [*head, ("Date", _now_http_date())])
+        if self.log is not None and self.log.isEnabledFor(logging.INFO):
+            query = environ.get("QUERY_STRING")
+            path = environ.get("PATH_INFO", "") + ("?" + query if query else "")
+            self.log.info("%s %s %s kept", method, path, status[:3])
+        return [] if method == "HEAD" else [body]
+
+    def _through_app(self, environ: dict[str, Any], start_response: StartResponse, gzip_asked: bool, get: bool) -> Any:
+        """Let the app answer, noting its status and headers if the answer is a kept one."""
+        seen: list[tuple[str, WsgiHead]] = []
+
+        def noting(status: str, headers: WsgiHead, exc_info: Any = None) -> Any:
+            seen.append((status, list(headers)))
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        result = self.app(environ, noting)
+        entry = environ.get(ENTRY_ENVIRON_KEY)
+        if get and seen and isinstance(entry, CachedResponse) and seen[-1][0].startswith("200"):
+            status, headers = seen[-1]
+            zipped = any(name.lower() == "content-encoding" for name, _ in headers)
+            if not zipped or entry.gzipped is not None:
+                head = [(name, value) for name, value in headers if name.lower() != "date"]
+                entry.sent.setdefault(gzip_asked, (status, head, zipped))
+        return result
