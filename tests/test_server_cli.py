@@ -234,6 +234,8 @@ def test_ctrl_c_stops_the_server_and_its_workers_quietly(built: Path, tmp_path: 
                 assert time.monotonic() < deadline and proc.poll() is None, (tmp_path / "serve.log").read_text()
                 time.sleep(0.2)
         assert status == 200
+        for _ in range(3):
+            assert _get(f"http://127.0.0.1:{port}/person/rand-paul?x=%0A", "text/turtle")[0] == 200
         os.killpg(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=30) == 0
         deadline = time.monotonic() + 10
@@ -242,6 +244,12 @@ def test_ctrl_c_stops_the_server_and_its_workers_quietly(built: Path, tmp_path: 
         assert _group(proc.pid) == []
         output = (tmp_path / "serve.log").read_text()
         assert "serving on" in output and "Traceback" not in output and "KeyboardInterrupt" not in output
+        # the access log's last lines were written on the way out (kg serve writes it in batches)
+        lines = [line.split(" kg.web ", 1)[1] for line in output.splitlines() if " kg.web GET /person/" in line]
+        assert (
+            lines[0].startswith("GET /person/rand-paul?x=%0A 200 ")
+            and lines[1:] == ["GET /person/rand-paul?x=%0A 200 kept"] * 2
+        )
     finally:
         if _group(proc.pid):
             os.killpg(proc.pid, 9)

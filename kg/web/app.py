@@ -7,18 +7,21 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from kg.budget import ClientBudgets
 from kg.settings import Settings
 from kg.store import RemoteStoreError
+from kg.web.access_log import AccessLog
 from kg.web.caching import cache_and_compress, compress_static
 from kg.web.negotiation import NotAcceptableError, prefers_html
 from kg.web.response_cache import KeptAnswers, compress, remember
 from kg.web.site import BUDGETS_KEY, EXTENSION_KEY, LiveSite, current_site
 
 log = logging.getLogger("kg.web")
+#: app.extensions key of the app's AccessLog (None when access_log is off).
+ACCESS_LOG_KEY = "kg.access_log"
 
 #: Largest request body accepted (a SPARQL query by POST), in bytes.
 MAX_BODY = 2_000_000
@@ -54,7 +57,8 @@ def create_app(settings: Settings) -> Flask:
     _compress_static_files(app)
     app.before_request(_start_timer)
     app.after_request(_common_headers)
-    access_log = log if settings.access_log else None
+    access_log = AccessLog(log) if settings.access_log else None
+    app.extensions[ACCESS_LOG_KEY] = access_log
     app.wsgi_app = KeptAnswers(app.wsgi_app, lambda: live.current().responses, access_log)  # type: ignore[method-assign]
     return app
 
@@ -97,10 +101,10 @@ def _common_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CSP)
     response = cache_and_compress(response, request, _build_time(), keep=remember, compress=compress)
-    if not current_site().settings.access_log:
-        return response
-    elapsed = 1000 * (time.perf_counter() - g.get("kg_started", time.perf_counter()))
-    log.info("%s %s %d %.1fms", request.method, request.full_path.rstrip("?"), response.status_code, elapsed)
+    access_log = current_app.extensions[ACCESS_LOG_KEY]
+    if access_log is not None:
+        elapsed = 1000 * (time.perf_counter() - g.get("kg_started", time.perf_counter()))
+        access_log(f"{request.method} {request.full_path.rstrip('?')} {response.status_code} {elapsed:.1f}ms")
     return response
 
 

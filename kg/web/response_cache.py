@@ -12,7 +12,6 @@ remote store, whose data can change under kg, an entry lives no longer than `ttl
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import OrderedDict
@@ -264,10 +263,12 @@ class KeptAnswers:
     hooks. Everything else, conditional and range requests included, goes to the app, which
     records how it sent a kept answer for the next time."""
 
-    def __init__(self, app: WsgiApp, cache_of: Callable[[], ResponseCache], log: Any = None) -> None:
+    def __init__(
+        self, app: WsgiApp, cache_of: Callable[[], ResponseCache], access_log: Callable[[str], None] | None = None
+    ) -> None:
         self.app = app
         self.cache_of = cache_of
-        self.log = log
+        self.access_log = access_log
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
         method = environ.get("REQUEST_METHOD")
@@ -287,10 +288,10 @@ class KeptAnswers:
         if body is None:  # the gzip was dropped: cannot happen while the entry lives, but be sure
             return self.app(environ, start_response)
         start_response(status, [*head, ("Date", _now_http_date())])
-        if self.log is not None and self.log.isEnabledFor(logging.INFO):
+        if self.access_log is not None:
+            path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")  # as Flask's request.path
             query = environ.get("QUERY_STRING")
-            path = environ.get("PATH_INFO", "") + ("?" + query if query else "")
-            self.log.info("%s %s %s kept", method, path, status[:3])
+            self.access_log(f"{method} {path}{'?' + query if query else ''} {status[:3]} kept")
         return [] if method == "HEAD" else [body]
 
     def _through_app(self, environ: dict[str, Any], start_response: StartResponse, gzip_asked: bool, get: bool) -> Any:

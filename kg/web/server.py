@@ -20,7 +20,7 @@ from kg.build import MANIFEST_FILE
 from kg.dumps import check_sizes
 from kg.settings import Settings, load_settings, settings_from_json, settings_to_json
 from kg.store import open_store
-from kg.web.app import create_app
+from kg.web.app import ACCESS_LOG_KEY, create_app
 from kg.web.site import EXTENSION_KEY, read_manifest
 
 LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
@@ -50,6 +50,9 @@ def serving_app(settings: Settings) -> Flask:
     """The app with its SPARQL query workers started, its checksums being verified in the
     background (a mismatch turns /health to 503) and its search index being made."""
     app = create_app(settings)
+    access_log = app.extensions[ACCESS_LOG_KEY]
+    if access_log is not None:
+        access_log.write_to(sys.stderr)  # in batches: a line through logging costs more than a kept answer
     site = app.extensions[EXTENSION_KEY].site
     site.queries.start()
     site.verify_in_background()
