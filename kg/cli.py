@@ -327,7 +327,7 @@ def query_command(
 @click.option(
     "--access-log/--no-access-log",
     default=None,
-    help="Log a line per request [default: on]; off answers more requests a second.",
+    help="Log a line per request to standard error [default: on].",
 )
 @click.option(
     "--get",

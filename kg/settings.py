@@ -59,9 +59,7 @@ class Settings:
     workers: int = _doc(
         1, "Processes of `kg serve` with `server = granian`; each has its own query workers, cache and budgets"
     )
-    access_log: bool = _doc(
-        True, "Log a line per request `kg serve` answers (off: a few times more requests a second answered from memory)"
-    )
+    access_log: bool = _doc(True, "Log a line per request `kg serve` answers (to standard error, in batches)")
     response_cache_mb: int = _doc(
         64,
         "Megabytes of pages, RDF twins and SPARQL answers to GET `kg serve` keeps per build (0: none); "

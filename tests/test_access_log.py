@@ -68,3 +68,20 @@ def test_nothing_when_the_logger_is_not_on_info() -> None:
     log("GET / 200 kept")
     log.flush()
     assert stream.getvalue() == ""
+
+
+def test_a_stream_that_fails_gives_way_to_logging(caplog: pytest.LogCaptureFixture) -> None:
+    """Lines are not piled up in memory for a stream that cannot be written."""
+    caplog.set_level(logging.INFO, logger="kg.test.access5")
+    log = AccessLog(logging.getLogger("kg.test.access5"))
+    stream = io.StringIO()
+    stream.close()
+    log.write_to(stream, every=0.01)
+    log("GET /lost 200 kept")
+    deadline = time.monotonic() + 10
+    while not caplog.records and time.monotonic() < deadline:
+        time.sleep(0.01)
+    log("GET /next 200 kept")
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[0].startswith("the access log could not be written (I/O operation on closed file")
+    assert messages[1:] == ["GET /next 200 kept"]

@@ -4,6 +4,8 @@ answers as rendering afresh, one cache per build, bounded, and expiring with a r
 from __future__ import annotations
 
 import gzip
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -101,17 +103,18 @@ def test_entries_expire_after_the_ttl_when_there_is_one() -> None:
     assert forever.get(("a", "")) is not None
 
 
-@pytest.mark.parametrize(
-    ("path", "accept"),
-    [
-        (PERSON, "text/html"),
-        (PERSON, "text/turtle"),
-        (PERSON + ".jsonld", "*/*"),
-        (f"/article/{KEY}", "application/n-quads"),
-        ("/", "text/html"),
-        ("/dataset?format=ttl", "*/*"),
-    ],
-)
+#: A page, twins in three syntaxes, the home page and the dataset description.
+PAGE_KINDS = [
+    (PERSON, "text/html"),
+    (PERSON, "text/turtle"),
+    (PERSON + ".jsonld", "*/*"),
+    (f"/article/{KEY}", "application/n-quads"),
+    ("/", "text/html"),
+    ("/dataset?format=ttl", "*/*"),
+]
+
+
+@pytest.mark.parametrize(("path", "accept"), PAGE_KINDS)
 def test_a_kept_answer_is_the_rendered_one(app: Any, path: str, accept: str) -> None:
     """The second request is answered from the cache, with the same status, headers and body
     as the first (and as a server without the cache)."""
@@ -191,25 +194,27 @@ def test_the_setting(tmp_path: Path) -> None:
         load_settings(environ={"KG_RESPONSE_CACHE_MB": "-1"})
 
 
+def _publish_a_new_build(out: Path) -> None:
+    """Publish a "new build" into out as kg build does: the same files in a new directory (a
+    new inode), finished in 2030."""
+    staged = out.with_name("staged")
+    shutil.copytree(out, staged)
+    build_json = staged / "build.json"
+    build_json.write_text(build_json.read_text().replace('"finished": "', '"finished": "2030-01-01T00:00:00Z", "x": "'))
+    os.rename(out, out.with_name("old"))
+    os.rename(staged, out)
+
+
 def test_a_new_build_starts_an_empty_cache(out_copy: Path, settings: Settings) -> None:
     """A build published into the served folder gets a new Site and so a new cache: nothing
     rendered from the old build is served after the switch."""
-    import os
-    import shutil
-
     app = create_app(settings.replace(out_dir=out_copy))
     client = app.test_client()
     before = client.get("/dataset", headers={"Accept": "text/turtle"}).get_data(as_text=True)
     assert client.get("/dataset", headers={"Accept": "text/turtle"}).get_data(as_text=True) == before
     old = _site(app)
     assert old.responses.hits == 1
-    # Publish a "new build": the same files in a new directory (a new inode), one statement changed.
-    staged = out_copy.with_name("staged")
-    shutil.copytree(out_copy, staged)
-    build_json = staged / "build.json"
-    build_json.write_text(build_json.read_text().replace('"finished": "', '"finished": "2030-01-01T00:00:00Z", "x": "'))
-    os.rename(out_copy, out_copy.with_name("old"))
-    os.rename(staged, out_copy)
+    _publish_a_new_build(out_copy)
     after = client.get("/dataset", headers={"Accept": "text/turtle"})
     new = _site(app)
     assert new is not old and new.responses is not old.responses
@@ -292,15 +297,7 @@ def test_health_says_how_full_the_cache_is(client: Any) -> None:
 # The WSGI fast path (KeptAnswers): a kept answer that went out through Flask once goes out
 # again without Flask; what it sends is what Flask sent.
 
-ALL_KINDS = [
-    (PERSON, "text/html"),
-    (PERSON, "text/turtle"),
-    (PERSON + ".jsonld", "*/*"),
-    (f"/article/{KEY}", "application/n-quads"),
-    ("/", "text/html"),
-    ("/dataset?format=ttl", "*/*"),
-    ("/sparql?query=" + SELECT_NAMES.replace(" ", "+"), "application/sparql-results+json"),
-]
+ALL_KINDS = [*PAGE_KINDS, ("/sparql?query=" + SELECT_NAMES.replace(" ", "+"), "application/sparql-results+json")]
 
 
 def _flask_calls(app: Any) -> list[str]:
@@ -338,7 +335,11 @@ def test_a_kept_answer_goes_out_without_flask_as_flask_sent_it(
     zipped = first.headers.get("Content-Encoding") == "gzip"
     body = gzip.decompress(first.get_data()) if zipped else first.get_data()
     assert zipped == (encoding == "gzip" and len(body) >= GZIP_MIN_BYTES)  # small ones go as they are
-    assert _site(app).responses.hits == 4  # second, third, HEAD and the conditional one
+    cache = _site(app).responses
+    assert cache.hits == 4  # second, third, HEAD and the conditional one
+    (entry,) = cache._entries.values()
+    assert set(entry.sent) == {encoding == "gzip"}  # how it went out, for this encoding
+    assert cache.used == entry.size  # counted against the budget
 
 
 def test_what_the_fast_path_leaves_to_flask(settings: Settings) -> None:
@@ -369,21 +370,13 @@ def test_what_the_fast_path_leaves_to_flask(settings: Settings) -> None:
 
 def test_the_fast_path_serves_the_build_being_served(out_copy: Path, settings: Settings) -> None:
     """After a new build is published, kept answers of the old one are not served."""
-    import os
-    import shutil
-
     app = create_app(settings.replace(out_dir=out_copy))
     calls = _flask_calls(app)
     client = app.test_client()
     for _ in range(3):
         client.get("/dataset", headers={"Accept": "text/turtle"})
     assert len(calls) == 1
-    staged = out_copy.with_name("staged")
-    shutil.copytree(out_copy, staged)
-    build_json = staged / "build.json"
-    build_json.write_text(build_json.read_text().replace('"finished": "', '"finished": "2030-01-01T00:00:00Z", "x": "'))
-    os.rename(out_copy, out_copy.with_name("old"))
-    os.rename(staged, out_copy)
+    _publish_a_new_build(out_copy)
     after = client.get("/dataset", headers={"Accept": "text/turtle"})
     assert len(calls) == 2 and after.headers["Last-Modified"] == "Tue, 01 Jan 2030 00:00:00 GMT"
 

@@ -54,7 +54,10 @@ class AccessLog:
             time.sleep(every)
             try:
                 self.flush()
-            except (OSError, ValueError):  # stderr closed: nothing to write to
+            except (OSError, ValueError) as exc:  # stderr closed or full: back to logging's way
+                self._stream = None
+                self._pending.clear()
+                self.logger.warning("the access log could not be written (%s); logging each line instead", exc)
                 return
 
     def flush(self) -> None:

@@ -65,8 +65,9 @@ class CachedResponse:
     def size(self) -> int:
         """Bytes counted against the budget: bodies, and the key and headers (a URL may be
         a 100,000-character query), plus bookkeeping."""
-        head = sum(len(k) + len(v) for k, v in self.headers.items()) + len(self.key[0]) + len(self.key[1])
-        return len(self.body) + len(self._gzipped or b"") + head + ENTRY_OVERHEAD
+        head = sum(len(k) + len(v) for k, v in self.headers.items()) + sum(len(part) for part in self.key)
+        noted = sum(len(status) + sum(len(k) + len(v) for k, v in sent) for status, sent, _ in self.sent.values())
+        return len(self.body) + len(self._gzipped or b"") + head + noted + ENTRY_OVERHEAD
 
     def response(self) -> Response:
         return Response(self.body, status=self.status, headers=Headers(self.headers))
@@ -161,6 +162,18 @@ class ResponseCache:
                 self._bytes += entry.size - before
                 self._shrink()
         return zipped
+
+    def note_sent(self, entry: CachedResponse, gzip_asked: bool, sent: tuple[str, WsgiHead, bool]) -> None:
+        """Keep how entry went out to a request that did (or did not) ask for gzip, counted
+        against the budget (KeptAnswers sends it that way from then on)."""
+        with self._lock:
+            if gzip_asked in entry.sent:
+                return
+            before = entry.size
+            entry.sent[gzip_asked] = sent
+            if self._entries.get(entry.key) is entry:
+                self._bytes += entry.size - before
+                self._shrink()
 
     def _shrink(self) -> None:
         while self._bytes > self.max_bytes and self._entries:
@@ -309,5 +322,5 @@ class KeptAnswers:
             zipped = any(name.lower() == "content-encoding" for name, _ in headers)
             if not zipped or entry.gzipped is not None:
                 head = [(name, value) for name, value in headers if name.lower() != "date"]
-                entry.sent.setdefault(gzip_asked, (status, head, zipped))
+                self.cache_of().note_sent(entry, gzip_asked, (status, head, zipped))
         return result
