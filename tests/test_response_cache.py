@@ -403,3 +403,28 @@ def test_the_access_log_setting() -> None:
     assert load_settings(environ={"KG_ACCESS_LOG": "false"}).access_log is False
     with pytest.raises(SettingsError, match="access_log.*expected true or false"):
         load_settings(environ={"KG_ACCESS_LOG": "sometimes"})
+
+
+def test_the_fast_path_keeps_to_the_ttl() -> None:
+    """With a remote store an answer lives at most the TTL, below Flask as well."""
+    from kg.web.response_cache import KeptAnswers, request_key
+
+    clock = Clock()
+    cache = ResponseCache(max_bytes=100_000, ttl=60.0, clock=clock)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/x", "HTTP_HOST": "h", "HTTP_ACCEPT": "text/plain"}
+    entry = cache.put(request_key(environ), _ok(b"kept"))
+    assert entry is not None
+    cache.note_sent(entry, False, ("200 OK", [("Content-Type", "text/plain")], False))
+    behind: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        behind.append(environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"made again"]
+
+    fast = KeptAnswers(app, lambda: cache)
+    statuses: list[str] = []
+    assert fast(dict(environ), lambda status, headers: statuses.append(status)) == [b"kept"] and behind == []
+    clock.now += 60.5
+    assert fast(dict(environ), lambda status, headers: statuses.append(status)) == [b"made again"]
+    assert behind == ["/x"] and len(cache) == 0
