@@ -85,3 +85,36 @@ def test_a_stream_that_fails_gives_way_to_logging(caplog: pytest.LogCaptureFixtu
     messages = [r.getMessage() for r in caplog.records]
     assert messages[0].startswith("the access log could not be written (I/O operation on closed file")
     assert messages[1:] == ["GET /next 200 kept"]
+
+
+class _Writes(io.StringIO):
+    """A stream that remembers what each flush carried."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+        self._since = 0
+
+    def flush(self) -> None:
+        value = self.getvalue()
+        self.writes.append(value[self._since :])
+        self._since = len(value)
+
+
+def test_each_write_is_whole_lines_a_pipe_takes_at_once() -> None:
+    """Two granian workers write to one standard error: a write of at most 4096 bytes of
+    whole lines reaches a pipe in one piece, so their lines never mix within a line."""
+    from kg.web.access_log import ATOMIC_BYTES
+
+    log = AccessLog(_logger("kg.test.access6"))
+    stream = _Writes()
+    log.write_to(stream, every=3600)
+    for n in range(500):
+        log(f"GET /person/p{n} 200 kept")
+    log("GET /sparql?query=" + "x" * 5000 + " 200 kept")  # a line longer than a write goes alone
+    log.flush()
+    writes = [w for w in stream.writes if w]
+    assert len(writes) > 1 and "".join(writes) == stream.getvalue()
+    assert all(w.endswith("\n") for w in writes)
+    assert all(len(w.encode()) <= ATOMIC_BYTES for w in writes[:-1]) and writes[-1].count("\n") == 1
+    assert len(stream.getvalue().splitlines()) == 501

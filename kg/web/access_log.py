@@ -15,6 +15,8 @@ from typing import TextIO
 
 #: How often kg serve writes the lines of the requests answered since the last time.
 FLUSH_SECONDS = 0.2
+#: The most bytes one write carries: POSIX writes this size to a pipe whole (PIPE_BUF).
+ATOMIC_BYTES = 4096
 
 
 class AccessLog:
@@ -61,17 +63,29 @@ class AccessLog:
                 return
 
     def flush(self) -> None:
-        """Write the lines waiting, oldest first, in one write."""
+        """Write the lines waiting, oldest first, in writes of whole lines of at most
+        ATOMIC_BYTES each (so that the lines of two worker processes writing to one pipe
+        never mix within a line)."""
         if self._stream is None:
             return
         with self._write_lock:
-            lines = []
+            chunk: list[str] = []
+            size = 0
             while self._pending:
                 when, message = self._pending.popleft()
-                lines.append(f"{self._timestamp(when)} {self.logger.name} {message}\n")
-            if lines:
-                self._stream.write("".join(lines))
-                self._stream.flush()
+                line = f"{self._timestamp(when)} {self.logger.name} {message}\n"
+                if chunk and size + len(line.encode()) > ATOMIC_BYTES:
+                    self._write("".join(chunk))
+                    chunk, size = [], 0
+                chunk.append(line)
+                size += len(line.encode())
+            if chunk:
+                self._write("".join(chunk))
+
+    def _write(self, text: str) -> None:
+        assert self._stream is not None
+        self._stream.write(text)
+        self._stream.flush()
 
     def _timestamp(self, when: float) -> str:
         """`logging`'s default asctime (local time, milliseconds), the date part made once a second."""
