@@ -32,15 +32,19 @@ class ClientBudgets:
         self._lock = threading.Lock()
         self._running: dict[str, int] = defaultdict(int)
         self._spent: dict[str, deque[tuple[float, float]]] = defaultdict(deque)  # (ended at, seconds)
+        # the sum of each client's _spent seconds, kept as queries end and leave the window:
+        # a busy client has thousands of queries in a minute, too many to add up per query
+        self._total: dict[str, float] = defaultdict(float)
 
     def _spent_now(self, client: str, now: float) -> float:
         spent = self._spent.get(client)
         while spent and spent[0][0] <= now - WINDOW:
-            spent.popleft()
+            self._total[client] -= spent.popleft()[1]
         if not spent:
             self._spent.pop(client, None)
+            self._total.pop(client, None)
             return 0.0
-        return sum(seconds for _, seconds in spent)
+        return max(0.0, self._total[client])
 
     def admit(self, client: str) -> None:
         """Count a query as started, or raise OverBudget."""
@@ -67,6 +71,8 @@ class ClientBudgets:
                 del self._running[client]
             now = self._clock()
             self._spent[client].append((now, seconds))
+            self._total[client] += seconds
             if len(self._spent) > 10_000:  # forget clients with nothing left in the window
                 for key in [k for k, v in self._spent.items() if v[-1][0] <= now - WINDOW]:
                     del self._spent[key]
+                    self._total.pop(key, None)

@@ -96,7 +96,7 @@ class QueryPool:
         self.settings = settings
         self.size = max(1, workers)
         self._admitted = threading.BoundedSemaphore(self.size + max(0, waiting))
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: queue.Queue[_Worker] = queue.LifoQueue()
         self._started = False
         self._closed = False
         self._lock = threading.Lock()

@@ -43,6 +43,25 @@ def test_query_time_per_minute_refills() -> None:
     budgets.admit("a")
 
 
+def test_a_busy_client_is_counted_by_a_running_total() -> None:
+    """A client with 20,000 queries in the window (a crawler behind one address) is admitted
+    from a running total (adding them up for every query cost more than the query), and the
+    total follows the window exactly."""
+    clock = Clock()
+    budgets = ClientBudgets(concurrent=5, seconds=1000, clock=clock)
+    for _ in range(20_000):
+        budgets.admit("busy")
+        budgets.release("busy", 0.001)
+        clock.now += 0.0025  # 50 s of queries, all still in the window
+    assert budgets._spent_now("busy", clock.now) == pytest.approx(20.0)
+    assert budgets._total["busy"] == pytest.approx(sum(seconds for _, seconds in budgets._spent["busy"]))
+    clock.now += 30  # the first 20 s of queries leave the window
+    assert budgets._spent_now("busy", clock.now) == pytest.approx(20.0 - 8.0, abs=0.002)
+    clock.now += WINDOW
+    assert budgets._spent_now("busy", clock.now) == 0.0
+    assert "busy" not in budgets._spent and "busy" not in budgets._total
+
+
 def test_over_budget_is_429_with_retry_after(settings: Settings) -> None:
     client: Any = create_app(settings.replace(client_query_seconds=0.001)).test_client()
     ask = {"query": "ASK { ?s ?p ?o }"}
