@@ -294,7 +294,7 @@ class KeptAnswers:
         entry = cache.get(request_key(environ), count=False)
         sent = entry.sent.get(gzip_asked) if entry is not None else None
         if entry is None or sent is None:
-            return self._through_app(environ, start_response, gzip_asked, method == "GET")
+            return self._through_app(environ, start_response, cache, gzip_asked, method == "GET")
         cache.get(entry.key)  # counted as a hit, moved to the back
         status, head, zipped = sent
         body = entry.gzipped if zipped else entry.body
@@ -307,7 +307,9 @@ class KeptAnswers:
             self.access_log(f"{method} {path}{'?' + query if query else ''} {status[:3]} kept")
         return [] if method == "HEAD" else [body]
 
-    def _through_app(self, environ: dict[str, Any], start_response: StartResponse, gzip_asked: bool, get: bool) -> Any:
+    def _through_app(
+        self, environ: dict[str, Any], start_response: StartResponse, cache: ResponseCache, gzip_asked: bool, get: bool
+    ) -> Any:
         """Let the app answer, noting its status and headers if the answer is a kept one."""
         seen: list[tuple[str, WsgiHead]] = []
 
@@ -322,5 +324,5 @@ class KeptAnswers:
             zipped = any(name.lower() == "content-encoding" for name, _ in headers)
             if not zipped or entry.gzipped is not None:
                 head = [(name, value) for name, value in headers if name.lower() != "date"]
-                self.cache_of().note_sent(entry, gzip_asked, (status, head, zipped))
+                cache.note_sent(entry, gzip_asked, (status, head, zipped))
         return result
