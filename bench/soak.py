@@ -34,9 +34,9 @@ FAST_QUERIES = [
     "ASK { ?s ?p ?o }",
 ]
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
-#: Settings that lift the per-client budget, for runs where wrk (one client) measures the server.
-#: The kg serve set-ups the throughput stage compares: the default, the other choices, and
-#: the default with nothing kept in memory (each request does its work).
+#: The kg serve set-ups the throughput stage compares: the default, without the access log
+#: (one and two worker processes), waitress, and the default with nothing kept in memory
+#: (each request does its work).
 SERVERS = {
     "granian 1 worker (default)": {"KG_SERVER": "granian"},
     "granian 1 worker, no access log": {"KG_SERVER": "granian", "KG_ACCESS_LOG": "false"},
@@ -46,6 +46,7 @@ SERVERS = {
 }
 #: Seconds of wrk before each measured throughput run, not counted.
 WARM_UP = 3
+#: Settings that lift the per-client budget, for runs where wrk (one client) measures the server.
 UNLIMITED = {"KG_CLIENT_QUERIES": "1000", "KG_CLIENT_QUERY_SECONDS": "1e9", "KG_QUERY_QUEUE": "1000"}
 
 
