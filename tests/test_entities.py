@@ -370,3 +370,41 @@ def test_resolving_can_consume_the_raw_mentions() -> None:
     assert dict(consumed.mentions) == dict(kept.mentions) and consumed.entities == kept.entities
     assert consumed.mentions["c"][0] == LinkedMention(0, 4, "Paul", ("person", "rand paul"))
     assert [m.entity for m in consumed.mentions["b"]] == [("organization", "twitter"), ("place", "texas")]
+
+
+def test_only_the_ner_component_runs(extractor) -> None:  # type: ignore[no-untyped-def]
+    """kg reads nothing but the model's entities (and capitalisation): the tagger, parser and
+    lemmatizer are removed, which halves the small English model's time."""
+    assert extractor.nlp.pipe_names == ["ner"]
+
+
+def test_ner_keeps_the_layer_it_listens_to() -> None:
+    """A pipeline whose NER reads a shared tok2vec keeps that tok2vec (other models than the
+    small English one are built that way); a pipeline without NER is refused by name."""
+    import pytest
+    import spacy
+
+    from kg.extract.entities import ner_only
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("tok2vec")
+    listener = {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "tok2vec"}
+    ner_model = {"@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "tok2vec": listener}
+    nlp.add_pipe("ner", config={"model": ner_model}).add_label("PERSON")
+    nlp.add_pipe("sentencizer")
+    nlp.initialize()
+    assert ner_only(nlp, "test").pipe_names == ["tok2vec", "ner"]
+    with pytest.raises(RuntimeError, match="spaCy model 'blank' has no 'ner' component"):
+        ner_only(spacy.blank("en"), "blank")
+
+
+def test_capitalised_runs_are_names_unless_they_open_a_sentence() -> None:
+    """Without a tagger, a name the model left out is a run of capitalised words; a common
+    word opening a sentence ("The") or "I" is not part of one."""
+    import spacy
+
+    from kg.extract.entities import unlabelled_names
+
+    text = "The Shandao Station closed. I saw it.\nThe Toronto Star said the Bay Bridge Station was shut."
+    found = [text[start:end] for start, end, _ in unlabelled_names(spacy.blank("en")(text))]
+    assert found == ["Shandao Station", "Toronto Star", "Bay Bridge Station"]
