@@ -408,3 +408,18 @@ def test_capitalised_runs_are_names_unless_they_open_a_sentence() -> None:
     text = "The Shandao Station closed. I saw it.\nThe Toronto Star said the Bay Bridge Station was shut."
     found = [text[start:end] for start, end, _ in unlabelled_names(spacy.blank("en")(text))]
     assert found == ["Shandao Station", "Toronto Star", "Bay Bridge Station"]
+
+
+def test_whole_word_search_equals_the_regex_it_replaced() -> None:
+    """_repeated finds a name's other places with str.find; what it finds must be exactly
+    what the regex it replaced found, boundaries included (random bodies and names)."""
+    import random
+
+    from kg.extract.entities import _whole_word_places
+
+    rng = random.Random(7)
+    for _ in range(5000):
+        body = "".join(rng.choice("ab a-.'_é1 \n") for _ in range(rng.randint(0, 30)))
+        text = "".join(rng.choice("ab '.-") for _ in range(rng.randint(1, 4)))
+        pattern = r"(?<![\w.-])" + re.escape(text) + r"(?![\w-]|'\w\w)"
+        assert list(_whole_word_places(body, text)) == [m.start() for m in re.finditer(pattern, body)], (body, text)
