@@ -487,8 +487,10 @@ def load_pipeline(model: str) -> Any:
 def _load_pipeline(model: str) -> Any:
     import spacy  # imported lazily: loading spaCy takes a second
 
+    meta = _package_meta(model) or {}
+    unused = [name for name in meta.get("pipeline", []) if name not in ("ner", "tok2vec", "transformer")]
     try:
-        nlp = spacy.load(model)
+        nlp = spacy.load(model, exclude=unused)  # not even loaded: the tagger, parser, lemmatizer...
     except OSError as exc:
         raise RuntimeError(
             f"spaCy model {model!r} is not installed; install it with pip (see README, setting KG_SPACY_MODEL)"
