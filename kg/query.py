@@ -32,14 +32,13 @@ _COMMENT_STRING_IRI = re.compile(
     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*',
 )
 _KEYWORD = r"(?<![\w:?$]){}(?![\w:-])"
-_UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY")
-_UPDATE_RE = re.compile("|".join(_KEYWORD.format(w) for w in _UPDATE_WORDS), re.IGNORECASE)
-_SERVICE_RE = re.compile(_KEYWORD.format("SERVICE"), re.IGNORECASE)
+#: A word as the keyword checks read one: a run of word characters not after ':', '?' or '$'
+#: (a prefixed name's local part, a variable) and not before ':' or '-' (a prefix).
+_WORD = re.compile(_KEYWORD.format(r"\w+"))
+_UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY"})
 #: What makes two runs of one query over unchanged data answer differently.
-_VOLATILE_RE = re.compile(
-    "|".join(_KEYWORD.format(w) for w in ("NOW", "RAND", "UUID", "STRUUID", "BNODE", "SERVICE")), re.IGNORECASE
-)
-_FROM_RE = re.compile(_KEYWORD.format("FROM"), re.IGNORECASE)
+_VOLATILE_WORDS = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE", "SERVICE"})
+_KEYWORDS = _UPDATE_WORDS | _VOLATILE_WORDS | {"FROM"}
 _SERVICE_TARGET = re.compile(_KEYWORD.format("SERVICE") + r"(?:\s+SILENT)?\s*(<[^<>\s]*>|\S+)", re.IGNORECASE)
 
 
@@ -82,21 +81,34 @@ def strip_literals(sparql: str) -> str:
     return _COMMENT_STRING_IRI.sub(" ", sparql)
 
 
+def keywords(code: str) -> list[str]:
+    """The keywords the checks look for (update operations, FROM, SERVICE, NOW(), RAND(),
+    ...) among the words of code (strip_literals' output), upper-cased, in order. One pass
+    over the words: a case-insensitive alternation of the keywords took 33 microseconds for a
+    short query, about a twentieth of a fast query's whole run."""
+    return [word for word in (m.group().upper() for m in _WORD.finditer(code)) if word in _KEYWORDS]
+
+
 def same_answer_every_time(sparql: str) -> bool:
     """Whether the query answers the same on every run over data that does not change: no
     NOW(), RAND(), UUID(), STRUUID() or BNODE(), and no SERVICE (another endpoint's data)."""
-    return _VOLATILE_RE.search(strip_literals(sparql)) is None
+    return _VOLATILE_WORDS.isdisjoint(keywords(strip_literals(sparql)))
 
 
 def check_policy(sparql: str, settings: Settings) -> None:
     """Refuse what a public read-only endpoint must not run, before the engine sees it."""
+    _checked_keywords(sparql, settings)
+
+
+def _checked_keywords(sparql: str, settings: Settings) -> list[str]:
+    """check_policy, returning the query's keywords (keywords()) for more checks."""
     if len(sparql) > settings.max_query_length:
         raise QueryError(413, f"query is {len(sparql)} characters; the limit is {settings.max_query_length}")
-    code = strip_literals(sparql)
-    update = _UPDATE_RE.search(code)
+    found = keywords(strip_literals(sparql))
+    update = next((word for word in found if word in _UPDATE_WORDS), None)
     if update:
-        raise QueryError(403, f"this endpoint is read-only: SPARQL Update ({update.group(0).upper()}) is refused")
-    if _SERVICE_RE.search(code):
+        raise QueryError(403, f"this endpoint is read-only: SPARQL Update ({update}) is refused")
+    if "SERVICE" in found:
         allowed = set(settings.service_allowlist.split())
         if not allowed:
             raise QueryError(403, "SERVICE (federated query) is disabled on this endpoint")
@@ -106,6 +118,7 @@ def check_policy(sparql: str, settings: Settings) -> None:
             raise QueryError(
                 403, f"SERVICE {target} is not allowed: this endpoint calls only {', '.join(sorted(allowed))}"
             )
+    return found
 
 
 def run_query(
@@ -117,7 +130,7 @@ def run_query(
     named_graphs: Sequence[str] = (),
 ) -> QueryOutcome:
     """Check the policy, run the query, and collect at most result_limit rows."""
-    check_policy(sparql, settings)
+    found = _checked_keywords(sparql, settings)
     started = time.monotonic()
     deadline = started + settings.query_timeout
     try:
@@ -126,7 +139,7 @@ def run_query(
             default_graph=[ox.NamedNode(g) for g in default_graphs] or None,
             named_graphs=[ox.NamedNode(g) for g in named_graphs] or None,
             base_iri=settings.base_iri + "sparql",  # the service-defined base: the endpoint
-            dataset_in_query=bool(_FROM_RE.search(strip_literals(sparql))),
+            dataset_in_query="FROM" in found,
         )
     except SyntaxError as exc:
         raise QueryError(400, f"malformed query: {exc}") from exc
@@ -156,7 +169,7 @@ def run_query(
     if isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
         solutions, truncated = take(result)
-        rows = [[solution[v] for v in variables] for solution in solutions]
+        rows = [list(solution) for solution in solutions]  # in variables' order, None unbound (7x faster than by name)
         return QueryOutcome("select", variables, rows, None, [], truncated, time.monotonic() - started)
     triples, truncated = take(result)
     return QueryOutcome("graph", [], [], None, triples, truncated, time.monotonic() - started)

@@ -428,3 +428,31 @@ def test_service_allowlist(settings: Settings, query: str, allowed: bool) -> Non
         assert exc.value.status == 403 and "is not allowed" in exc.value.message
     with pytest.raises(QueryError, match="SERVICE \\(federated query\\) is disabled"):
         check_policy(query, settings)  # the default: no SERVICE at all
+
+
+def test_keyword_checks_read_words_as_the_per_keyword_patterns_did() -> None:
+    """The policy reads keywords in one pass over the query's words; on random text it finds
+    an update keyword, SERVICE, FROM and NOW()/RAND()... exactly where the case-insensitive
+    pattern per keyword it replaced matched (not inside names, variables or prefixes)."""
+    import random
+    import re
+
+    from kg.query import keywords
+
+    def old(words: list[str], code: str) -> bool:
+        keyword = r"(?<![\w:?$]){}(?![\w:-])"
+        return re.search("|".join(keyword.format(w) for w in words), code, re.IGNORECASE) is not None
+
+    groups = [
+        ["INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY"],
+        ["SERVICE"],
+        ["FROM"],
+        ["NOW", "RAND", "UUID", "STRUUID", "BNODE", "SERVICE"],
+    ]
+    pieces = ["insert", "Delete", "LOAD", "from", "now", "rand", "x", ":", "?", "$", "-", " ", "_", "1", "(", "a:"]
+    rng = random.Random(11)
+    for _ in range(20_000):
+        code = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        found = keywords(code)
+        for words in groups:
+            assert old(words, code) == any(w in words for w in found), (code, words)
