@@ -398,16 +398,19 @@ def test_ner_keeps_the_layer_it_listens_to() -> None:
         ner_only(spacy.blank("en"), "blank")
 
 
-def test_capitalised_runs_are_names_unless_they_open_a_sentence() -> None:
-    """Without a tagger, a name the model left out is a run of capitalised words; a common
-    word opening a sentence ("The") or "I" is not part of one."""
+def test_capitalised_runs_of_uncommon_words_are_names() -> None:
+    """Without a tagger, a name the model left out is a run of capitalised words that are not
+    common words: "The", "I", "Many" or the "To The" of a title-case line are not part of one."""
     import spacy
 
     from kg.extract.entities import unlabelled_names
 
-    text = "The Shandao Station closed. I saw it.\nThe Toronto Star said the Bay Bridge Station was shut."
+    text = (
+        "The Shandao Station closed. I saw it.\nThe Toronto Star said the Bay Bridge Station was shut."
+        "\nSubscribe To The Daily Star\nMany Toronto residents left."
+    )
     found = [text[start:end] for start, end, _ in unlabelled_names(spacy.blank("en")(text))]
-    assert found == ["Shandao Station", "Toronto Star", "Bay Bridge Station"]
+    assert found == ["Shandao Station", "Toronto Star", "Bay Bridge Station", "Daily Star", "Toronto"]
 
 
 def test_whole_word_search_equals_the_regex_it_replaced() -> None:

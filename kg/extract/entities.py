@@ -552,25 +552,12 @@ def mentions_of(nlp: Any, bodies: Sequence[str]) -> Iterator[list[Mention]]:
 _LABEL_OF_KIND = {"person": "PERSON", "organization": "ORG", "place": "GPE", "event": "EVENT"}
 
 
-#: Tokens after which a capitalised word may only be opening a sentence.
-_SENTENCE_BREAKS = frozenset({".", "!", "?", ":", ";", '"', "\u201c", "\u201d"})
-
-
 def _name_word(token: Any) -> bool:
-    """Whether token can be part of a name: capitalised, and neither "I" nor a common word
-    opening a sentence ("The", "But"). Read from the text, not a part-of-speech tagger: kg
-    runs only the model's NER."""
-    text = token.text
-    if not text[:1].isupper() or text == "I":
-        return False
-    return not (token.is_stop and _opens_sentence(token))
-
-
-def _opens_sentence(token: Any) -> bool:
-    if token.i == 0:
-        return True
-    before = token.nbor(-1)
-    return before.text in _SENTENCE_BREAKS or "\n" in before.text or "\n" in before.whitespace_
+    """Whether token can be part of a name: capitalised and not a common word ("The", "To",
+    "Many", "I"), which a tagger would not call a proper noun either, in title-case lines
+    ("Subscribe To The Daily Star") as at the start of a sentence. Read from the text, not a
+    part-of-speech tagger: kg runs only the model's NER."""
+    return token.text[:1].isupper() and not token.is_stop
 
 
 def unlabelled_names(doc: Any) -> Iterator[tuple[int, int, str]]:
