@@ -48,6 +48,8 @@ def _table(title: str, rows: list[tuple[str, float, float, float]], unit: str = 
 def bench_extraction(raw: Path, n: int) -> tuple[str, float]:
     """NER + clean-up + resolution vs spaCy's nlp.pipe alone on the same bodies (the NER
     component kg runs; the model's whole pipeline for reference). Also the NER's seconds."""
+    import spacy
+
     from kg.build import read_articles
     from kg.extract.authority import load_authority
     from kg.extract.entities import SpacyExtractor
@@ -65,8 +67,6 @@ def bench_extraction(raw: Path, n: int) -> tuple[str, float]:
     # the baseline runs spaCy the way kg does: same batch size, same number of processes
     processes = (os.cpu_count() or 1) if len(bodies) >= SpacyExtractor.PARALLEL_FROM else 1
     t_model, _ = _timed(lambda: [d.ents for d in nlp.pipe(bodies, batch_size=16, n_process=processes)])
-    import spacy
-
     whole = spacy.load(extractor.model)  # for reference: tagger, parser, lemmatizer too (kg ran them before)
     list(whole.pipe(bodies[:5]))
     t_whole, _ = _timed(lambda: [d.ents for d in whole.pipe(bodies, batch_size=16, n_process=processes)])
