@@ -279,7 +279,7 @@ def _trim(text: str, start: int, end: int, kind: str, after: str = "") -> tuple[
 def _trim_name(text: str, kind: str, after: str) -> tuple[int, str, str] | None:
     """_trim of a span as (characters cut on the left, text, kind), or None: kept per name,
     since the same names come back in every article (a third of the clean-up's time)."""
-    start, end = 0, len(text)
+    start = 0  # characters cut from the left; a cut on the right only shortens text
 
     def cut_left(pattern: re.Pattern[str]) -> None:
         nonlocal text, start
@@ -289,27 +289,23 @@ def _trim_name(text: str, kind: str, after: str) -> tuple[int, str, str] | None:
             text = text[match.end() :]
 
     def cut_right(pattern: re.Pattern[str]) -> None:
-        nonlocal text, end
+        nonlocal text
         match = pattern.search(text)
         if match and match.start() > 0:
-            end -= len(text) - match.start()
             text = text[: match.start()]
 
     if "\n" in text:
         cut = text.index("\n")
-        end -= len(text) - cut
         text = text[:cut]  # a name never runs on into the next paragraph or caption line
         after = "\n"
     if after == ":":
         label = _CREDIT_LABEL.search(text)
         if label:
-            end -= len(text) - label.start()
             text = text[: label.start()]  # "Ahmed Mohamed Image: Twitter": a caption's credit label
     cut_left(_LEADING_PUNCT)
     cut_left(_LEADING_DET)
     if kind in ("person", "organization") and ", " in text:
         cut = text.index(", ")
-        end -= len(text) - cut
         text = text[:cut]  # "Kosachev, Kosachev reiterated": two mentions glued by a comma
     if kind in ("person", "organization"):
         before = text
@@ -318,10 +314,9 @@ def _trim_name(text: str, kind: str, after: str) -> tuple[int, str, str] | None:
             kind = "person"  # "Republican Don Huffines" is a person with a title, not an org
 
     def cut_dot() -> None:
-        nonlocal text, end
+        nonlocal text
         if text.endswith(".") and not _ABBREVIATION.search(text):
             stripped = text.rstrip(".")
-            end -= len(text) - len(stripped)
             text = stripped
 
     for _ in range(2):
@@ -332,7 +327,6 @@ def _trim_name(text: str, kind: str, after: str) -> tuple[int, str, str] | None:
     while len(words) > 1 and (words[-1][:1].islower() or (kind == "organization" and words[-1] in _ROLE_WORDS)):
         words.pop()  # "Interfax news", "Cold War days", "NASA Administrator"
         new_text = " ".join(words)
-        end -= len(text) - len(new_text)
         text = new_text
     cut_right(_TRAILING_PUNCT)
     cut_dot()
