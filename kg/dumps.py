@@ -23,7 +23,7 @@ from rdflib import Literal, URIRef
 
 from kg.formats import BY_NAME
 from kg.iris import Minter
-from kg.jsonld import jsonld_chunks
+from kg.jsonld import ntriples_jsonld_chunks
 from kg.mapping import Triple
 from kg.namespaces import (
     DCAT,
@@ -411,9 +411,9 @@ def jsonld_dump(out_dir: Path, triples: int) -> list[DumpFile]:
     triples are together and one node object at a time is in memory)."""
 
     def fill(sink: _Sink) -> int:
-        parsed = ox.parse(path=str(out_dir / "kg.nt"), format=ox.RdfFormat.N_TRIPLES)
-        for chunk in jsonld_chunks(parsed, PREFIXES):
-            sink.write(chunk)
+        with (out_dir / "kg.nt").open(encoding="utf-8", newline="\n") as lines:
+            for chunk in ntriples_jsonld_chunks(lines, PREFIXES):
+                sink.write(chunk)
         return triples
 
     return _dump(out_dir / "kg.jsonld", fill)

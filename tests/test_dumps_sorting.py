@@ -177,14 +177,84 @@ def test_jsonld_with_a_small_iri_cache_writes_the_same_bytes(
     built: Path, monkeypatch: pytest.MonkeyPatch, limit: int
 ) -> None:
     """kg.jsonld's IRI cache is bounded (emptied when full); the output does not change."""
-    from kg.jsonld import _Compactor, jsonld_chunks
+    from kg.jsonld import _Compactor, jsonld_chunks, ntriples_jsonld_chunks
     from kg.namespaces import PREFIXES
 
     nt = str(built / "kg.nt")
     theirs = b"".join(jsonld_chunks(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES), PREFIXES))
     monkeypatch.setattr(_Compactor, "LIMIT", limit)
     ours = b"".join(jsonld_chunks(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES), PREFIXES))
-    assert ours == theirs == (built / "kg.jsonld").read_bytes()
+    with open(nt, encoding="utf-8", newline="\n") as lines:
+        from_lines = b"".join(ntriples_jsonld_chunks(lines, PREFIXES))
+    assert ours == theirs == from_lines == (built / "kg.jsonld").read_bytes()
+
+
+def _random_term(rng: random.Random, kind: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A term with text that exercises N-Triples escapes: control characters, quotes,
+    backslashes, DEL, noncharacters, astral characters, and a few IRIs in prefixes' namespaces."""
+    alphabet = ["a", "Z", " ", '"', "'", "\\", "\n", "\r", "\t", "\b", "\f", "\x00", "\x1f", "\x7f", "é", "\u2028",
+                "\ufffe", "\uffff", "\U0001f600", "<", ">", "{", "}", "@", "^", ":", "#"]  # fmt: skip
+    text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+    namespaces = ["http://schema.org/", "http://www.w3.org/ns/oa#", "http://127.0.0.1:8000/person/", "urn:x:"]
+    iri = ox.NamedNode(rng.choice(namespaces) + rng.choice(["a", "b", "name", "ex-1", "c/d", "e:f", ""]))
+    if kind == "iri" or (kind == "object" and rng.random() < 0.3):
+        return iri
+    if kind == "subject" or rng.random() < 0.1:
+        return ox.BlankNode(rng.choice(["b0", "b1", "x"]))
+    roll = rng.random()
+    if roll < 0.3:
+        return ox.Literal(text, language=rng.choice(["en", "en-gb", "fr"]))
+    if roll < 0.6:
+        return ox.Literal(text)
+    datatype = rng.choice(["http://www.w3.org/2001/XMLSchema#integer", "http://schema.org/Date", "urn:dt"])
+    return ox.Literal(text, datatype=ox.NamedNode(datatype))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_jsonld_from_ntriples_lines_equals_the_one_from_terms(seed: int) -> None:
+    """The dump's writer, which reads kg.nt's lines as text, gives the bytes of the writer
+    that takes parsed terms, for sorted N-Triples written by pyoxigraph with every kind of
+    term and escape (and subjects that are IRIs or blank nodes, rdf:type with IRI,
+    literal and blank-node objects, repeated predicates)."""
+    from kg.jsonld import jsonld_chunks, ntriples_jsonld_chunks
+    from kg.namespaces import PREFIXES
+
+    rng = random.Random(seed)
+    predicates = [ox.NamedNode(p) for p in ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://schema.org/name",
+                                            "urn:p", "http://schema.org/mentions")]  # fmt: skip
+    triples = [
+        ox.Triple(
+            _random_term(rng, "subject" if rng.random() < 0.2 else "iri"),
+            rng.choice(predicates),
+            _random_term(rng, "object"),
+        )
+        for _ in range(2_000)
+    ]
+    text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    lines = sorted(set(text.decode("utf-8").split("\n")) - {""})
+    sorted_text = "".join(line + "\n" for line in lines)
+    parsed = ox.parse(sorted_text.encode(), format=ox.RdfFormat.N_TRIPLES)
+    expected = b"".join(jsonld_chunks(parsed, PREFIXES))
+    assert b"".join(ntriples_jsonld_chunks([line + "\n" for line in lines], PREFIXES)) == expected
+    assert b"".join(ntriples_jsonld_chunks(lines, PREFIXES)) == expected, "lines without their newline"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "<http://x.org/s> <http://x.org/p> <http://x.org/o>\n",  # no " ."
+        "<http://x.org/s>\t<http://x.org/p> <http://x.org/o> .\n",  # a tab between terms
+        "http://x.org/s <http://x.org/p> <http://x.org/o> .\n",  # not a term
+        '<http://x.org/s> <http://x.org/p> "a"^^xsd:string .\n',  # a prefixed name
+        '<http://x.org/s> <http://x.org/p> "a\\q" .\n',  # no such escape
+        "# a comment\n",
+    ],
+)
+def test_jsonld_from_ntriples_lines_refuses_lines_kg_does_not_write(line: str) -> None:
+    from kg.jsonld import NTriplesLineError, ntriples_jsonld_chunks
+
+    with pytest.raises(NTriplesLineError, match="not an N-Triples"):
+        b"".join(ntriples_jsonld_chunks(["<http://x.org/a> <http://x.org/p> <http://x.org/o> .\n", line], {}))
 
 
 def test_compact_iris_take_the_longest_namespace_that_leaves_a_usable_local_name() -> None:
