@@ -222,6 +222,32 @@ def test_a_new_build_starts_an_empty_cache(out_copy: Path, settings: Settings) -
     assert after.headers["Last-Modified"] == "Tue, 01 Jan 2030 00:00:00 GMT"
 
 
+def test_a_request_is_served_from_one_build_looked_up_once(
+    out_copy: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The served folder is looked at once per request (each look is a system call), and a
+    build published while a request runs is the next request's: the request keeps its own."""
+    from kg.web.site import LiveSite, current_site
+
+    looks: list[object] = []
+    stat = LiveSite._stat
+    monkeypatch.setattr(LiveSite, "_stat", lambda self: looks.append(self) or stat(self))
+    app = create_app(settings.replace(out_dir=out_copy, response_cache_mb=0))
+    client = app.test_client()
+    for path, accept in [("/sparql?query=ASK%7B%7D", "application/sparql-results+json"), ("/", "text/html")]:
+        looks.clear()
+        assert client.get(path, headers={"Accept": accept}).status_code == 200
+        assert len(looks) == 1, path
+    with app.test_request_context("/"):
+        during = current_site()
+        _publish_a_new_build(out_copy)
+        assert current_site() is during
+    assert client.get("/dataset", headers={"Accept": "text/turtle"}).headers["Last-Modified"] == (
+        "Tue, 01 Jan 2030 00:00:00 GMT"
+    )
+    assert _site(app) is not during
+
+
 SELECT_NAMES = "SELECT ?name WHERE { ?e a schema:Person ; schema:name ?name } ORDER BY ?name"
 
 
@@ -422,7 +448,7 @@ def test_the_fast_path_keeps_to_the_ttl() -> None:
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"made again"]
 
-    fast = KeptAnswers(app, lambda: cache)
+    fast = KeptAnswers(app, lambda environ: cache)
     statuses: list[str] = []
     assert fast(dict(environ), lambda status, headers: statuses.append(status)) == [b"kept"] and behind == []
     clock.now += 60.5

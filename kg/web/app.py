@@ -59,7 +59,7 @@ def create_app(settings: Settings) -> Flask:
     app.after_request(_common_headers)
     access_log = AccessLog(log) if settings.access_log else None
     app.extensions[ACCESS_LOG_KEY] = access_log
-    app.wsgi_app = KeptAnswers(app.wsgi_app, lambda: live.current().responses, access_log)  # type: ignore[method-assign]
+    app.wsgi_app = KeptAnswers(app.wsgi_app, lambda environ: live.for_request(environ).responses, access_log)  # type: ignore[method-assign]
     return app
 
 

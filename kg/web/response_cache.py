@@ -277,8 +277,12 @@ class KeptAnswers:
     records how it sent a kept answer for the next time."""
 
     def __init__(
-        self, app: WsgiApp, cache_of: Callable[[], ResponseCache], access_log: Callable[[str], None] | None = None
+        self,
+        app: WsgiApp,
+        cache_of: Callable[[dict[str, Any]], ResponseCache],
+        access_log: Callable[[str], None] | None = None,
     ) -> None:
+        """cache_of gives the response cache for a request's WSGI environ."""
         self.app = app
         self.cache_of = cache_of
         self.access_log = access_log
@@ -287,7 +291,7 @@ class KeptAnswers:
         method = environ.get("REQUEST_METHOD")
         if method not in ("GET", "HEAD") or any(name in environ for name in _CONDITIONAL):
             return self.app(environ, start_response)
-        cache = self.cache_of()
+        cache = self.cache_of(environ)
         if not cache.enabled:
             return self.app(environ, start_response)
         gzip_asked = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 
 from kg.dumps import verify_checksums
 from kg.iris import Minter
@@ -139,6 +139,10 @@ def open_site(settings: Settings, out_dir: Path) -> Site:
     return Site(settings, store, out_dir, base, manifest)
 
 
+#: Where a request keeps the Site it is served from (LiveSite.for_request).
+SITE_ENVIRON_KEY = "kg.site"
+
+
 class LiveSite:
     """The Site of whatever build out_dir holds now. kg build publishes by swapping the
     directory (a new inode); the first request after that opens the new build, and requests
@@ -157,6 +161,15 @@ class LiveSite:
         except FileNotFoundError:
             return None
         return st.st_ino, st.st_dev
+
+    def for_request(self, environ: dict[str, Any]) -> Site:
+        """current(), once per request: the request's later calls get the same build without
+        a system call (a /sparql request asked five times; each stat lets go of the GIL, and
+        under load getting it back is what took the time)."""
+        site = environ.get(SITE_ENVIRON_KEY)
+        if not isinstance(site, Site):
+            site = environ[SITE_ENVIRON_KEY] = self.current()
+        return site
 
     def current(self) -> Site:
         identity = self._stat()
@@ -192,10 +205,11 @@ def site_responses() -> ResponseCache:
 
 
 def current_site() -> Site:
-    """The Site of the application handling this request (the build out_dir holds now)."""
+    """The Site of the application handling this request (the build out_dir held when the
+    request came in: one build for the whole request); outside a request, the build now."""
     live = current_app.extensions[EXTENSION_KEY]
     assert isinstance(live, LiveSite)
-    return live.current()
+    return live.for_request(request.environ) if has_request_context() else live.current()
 
 
 def local_href(path: str) -> str:
