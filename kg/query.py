@@ -66,7 +66,9 @@ class QueryError(Exception):
 
 @dataclass
 class QueryOutcome:
-    """The answer to a query: kind is 'select', 'ask' or 'graph'."""
+    """The answer to a query: kind is 'select', 'ask' or 'graph'. serialized: the SELECT or
+    ASK answer already written as results format serialized_as (serialize_here); its rows
+    are then not kept."""
 
     kind: str
     variables: list[str]
@@ -75,6 +77,23 @@ class QueryOutcome:
     triples: list[ox.Triple]
     truncated: bool
     elapsed: float
+    serialized: bytes | None = None
+    serialized_as: str | None = None
+
+    def serialize_here(self, kind: str | None) -> None:
+        """Write a SELECT or ASK answer as results format kind now and let go of its rows
+        (a query worker does, so only bytes go back to the web process, not term objects)."""
+        if kind is not None and self.kind in ("select", "ask"):
+            self.serialized, self.serialized_as = serialize_results(self, kind), kind
+            self.rows = []
+
+    def results(self, kind: str) -> bytes:
+        """The SELECT or ASK answer as results format kind."""
+        if self.serialized is not None and self.serialized_as == kind:
+            return self.serialized
+        if self.serialized is not None:
+            raise ValueError(f"this answer was written as {self.serialized_as}, not {kind}")
+        return serialize_results(self, kind)
 
 
 def strip_literals(sparql: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.query import QueryError, run_query
+from kg.query import QueryError, run_query, serialize_results
 from kg.querypool import QueryPool
 from kg.settings import Settings
 from kg.store.oxigraph import OxigraphStore
@@ -58,6 +58,25 @@ def test_pool_answers_like_the_store(pool: QueryPool, settings: Settings) -> Non
     pooled = pool.run(query)
     assert (pooled.kind, pooled.variables, pooled.rows) == (direct.kind, direct.variables, direct.rows)
     assert len(pooled.rows) == 2
+
+
+@pytest.mark.parametrize("results_format", ["json", "xml", "csv", "tsv"])
+def test_the_worker_writes_the_results_format_asked_for(
+    pool: QueryPool, settings: Settings, results_format: str
+) -> None:
+    """With a results format, a SELECT or ASK answer comes back as the bytes the web process
+    would have written (and no rows); a CONSTRUCT's triples come back as before."""
+    store = OxigraphStore(settings.out_dir / "store")
+    for query in ("SELECT ?a ?h WHERE { ?a <http://schema.org/headline> ?h } ORDER BY ?h", "ASK { ?s ?p ?o }"):
+        direct = run_query(store, query, settings)
+        pooled = pool.run(query, results_format=results_format)
+        assert pooled.rows == [] and pooled.serialized_as == results_format
+        assert pooled.results(results_format) == serialize_results(direct, results_format)
+        with pytest.raises(ValueError, match=f"written as {results_format}"):
+            pooled.results("json" if results_format != "json" else "xml")
+    construct = "CONSTRUCT { ?a <urn:x:h> ?h } WHERE { ?a <http://schema.org/headline> ?h }"
+    pooled = pool.run(construct, results_format=results_format)
+    assert pooled.serialized is None and len(pooled.triples) == 2
 
 
 def test_errors_come_back_with_their_status(pool: QueryPool) -> None:

@@ -11,9 +11,18 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from kg.budget import ClientBudgets, OverBudget
 from kg.namespaces import PREFIXES, RDF, SD
-from kg.query import QueryError, QueryOutcome, same_answer_every_time, serialize_results
+from kg.query import QueryError, QueryOutcome, same_answer_every_time
 from kg.web.app import SPARQL_PAGE_CSP
-from kg.web.negotiation import DATA, FORMAT_PARAMETERS, GRAPH_RESULTS, HTML, SOLUTIONS, negotiate, prefers_html
+from kg.web.negotiation import (
+    DATA,
+    FORMAT_PARAMETERS,
+    GRAPH_RESULTS,
+    HTML,
+    SOLUTIONS,
+    NotAcceptableError,
+    negotiate,
+    prefers_html,
+)
 from kg.web.rdf import rdf_response
 from kg.web.response_cache import cached_view, do_not_keep
 from kg.web.site import BUDGETS_KEY, Site, current_site, local_href, site_responses
@@ -188,7 +197,9 @@ def endpoint() -> Any:
         return response
     started = time.monotonic()
     try:
-        outcome = site.queries.run(query, default_graphs=defaults, named_graphs=named)
+        outcome = site.queries.run(
+            query, default_graphs=defaults, named_graphs=named, results_format=_results_format_wanted()
+        )
     except QueryError as exc:
         return _failure(exc, query)
     finally:
@@ -199,10 +210,20 @@ def endpoint() -> Any:
     elif offer.rdf is not None:
         response = rdf_response((ox.Quad(t.subject, t.predicate, t.object) for t in outcome.triples), offer.rdf)
     else:
-        response = Response(serialize_results(outcome, offer.name), mimetype=offer.media_type)
+        response = Response(outcome.results(offer.name), mimetype=offer.media_type)
     if outcome.truncated:
         response.headers["X-KG-Truncated"] = "true"
     return response
+
+
+def _results_format_wanted() -> str | None:
+    """The SPARQL results format this request will get if the query is a SELECT or ASK
+    (the query worker then writes it), or None for the HTML page or no acceptable one."""
+    try:
+        offer = negotiate(SOLUTIONS)
+    except NotAcceptableError:  # none of the results formats: perhaps an RDF one, for a CONSTRUCT
+        return None
+    return None if offer is HTML else offer.name
 
 
 def _failure(exc: QueryError, query: str | None) -> Response:
