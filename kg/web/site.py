@@ -164,8 +164,9 @@ class LiveSite:
 
     def for_request(self, environ: dict[str, Any]) -> Site:
         """current(), once per request: the request's later calls get the same build without
-        a system call (a /sparql request asked five times; each stat lets go of the GIL, and
-        under load getting it back is what took the time)."""
+        a system call (a /sparql request asked four or five times; under wrk, py-spy found
+        request threads in that stat, getting the GIL back, for 18% of the wall time, though
+        requests/s hardly changed without it)."""
         site = environ.get(SITE_ENVIRON_KEY)
         if not isinstance(site, Site):
             site = environ[SITE_ENVIRON_KEY] = self.current()
