@@ -13,6 +13,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.terms import nt_unescape
+
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _RDF_TYPE_NT = f"<{_RDF_TYPE}>"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -137,27 +139,9 @@ def dumps_jsonld(triples: Iterable[ox.Triple], prefixes: Mapping[str, str], *, g
 
 # --- the dump, from sorted N-Triples lines ----------------------------------------------
 
-_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
-_ECHARS = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
-
 
 class NTriplesLineError(ValueError):
     """A line the dump's JSON-LD writer does not read (not one term per field)."""
-
-
-def _unescaped_char(match: re.Match[str]) -> str:
-    code = match.group(1) or match.group(2)
-    if code:
-        return chr(int(code, 16))
-    try:
-        return _ECHARS[match.group(3)]
-    except KeyError:
-        raise NTriplesLineError(f"not an N-Triples escape: {match.group()!r}") from None
-
-
-def _literal_text(lexical: str) -> str:
-    """An N-Triples literal's text, its escapes (ECHAR, UCHAR) read."""
-    return _ESCAPE.sub(_unescaped_char, lexical) if "\\" in lexical else lexical
 
 
 def _value_json(term: str, compact: _Compactor) -> str:
@@ -170,7 +154,10 @@ def _value_json(term: str, compact: _Compactor) -> str:
     end = term.rfind('"')
     if first != '"' or end < 1:
         raise NTriplesLineError(f"not an N-Triples term: {term!r}")
-    value = encode_basestring(_literal_text(term[1:end]))
+    try:
+        value = encode_basestring(nt_unescape(term[1:end]))
+    except ValueError as exc:
+        raise NTriplesLineError(f"not an N-Triples literal: {term!r} ({exc})") from None
     tail = term[end + 1 :]
     if not tail:
         return value

@@ -4,6 +4,7 @@ and literals written as N-Triples text the way pyoxigraph writes them."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
@@ -45,6 +46,26 @@ _NT_ESCAPES = {
 def nt_string(text: str) -> str:
     """A plain (xsd:string) literal in N-Triples, byte for byte as pyoxigraph writes it."""
     return '"' + text.translate(_NT_ESCAPES) + '"'
+
+
+_NT_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
+_NT_ECHARS = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    code = match.group(1) or match.group(2)
+    if code:
+        return chr(int(code, 16))
+    try:
+        return _NT_ECHARS[match.group(3)]
+    except KeyError:
+        raise ValueError(f"not an N-Triples escape: {match.group()!r}") from None
+
+
+def nt_unescape(lexical: str) -> str:
+    """The text of an N-Triples literal's lexical form (between its quotes): its escapes
+    (ECHAR, UCHAR) read; nt_string's inverse. ValueError for an escape N-Triples lacks."""
+    return _NT_ESCAPE.sub(_unescaped, lexical) if "\\" in lexical else lexical
 
 
 def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
+import pytest
 import rdflib
 
 from kg.iris import Minter
 from kg.mapping.annotation import mention_nquads
-from kg.terms import nt_string
+from kg.terms import nt_string, nt_unescape
 
 SUBJECT, PREDICATE = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
 
@@ -22,6 +23,15 @@ def test_nt_string_matches_pyoxigraph_for_every_code_point() -> None:
         )
         ours = "".join(f"<http://example.org/s> <http://example.org/p> {nt_string(t)} .\n" for t in texts)
         assert ours.encode("utf-8") == written, f"code points from U+{chunk[0]:04X}"
+        assert [nt_unescape(nt_string(t)[1:-1]) for t in texts] == texts, f"read back, from U+{chunk[0]:04X}"
+
+
+def test_nt_unescape_reads_every_n_triples_escape_and_refuses_others() -> None:
+    assert nt_unescape(r"a\tb\n\r\b\f\"\'\\") == "a\tb\n\r\b\f\"'\\"
+    assert nt_unescape(r"\u00E9\U0001F600\u0000") == "\u00e9\U0001f600\x00"
+    assert nt_unescape("no escapes") == "no escapes"
+    with pytest.raises(ValueError, match="not an N-Triples escape"):
+        nt_unescape(r"a\qb")
 
 
 def test_mention_nquads_is_canonical_and_parses_as_the_annotation_model() -> None:
