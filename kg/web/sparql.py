@@ -20,6 +20,7 @@ from kg.web.negotiation import (
     HTML,
     SOLUTIONS,
     NotAcceptableError,
+    Offer,
     negotiate,
     prefers_html,
 )
@@ -195,16 +196,19 @@ def endpoint() -> Any:
         response = _failure(QueryError(429, exc.message), query)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
+    solutions = _solutions_offer()
+    results_format = solutions.name if solutions is not None and solutions is not HTML else None
     started = time.monotonic()
     try:
-        outcome = site.queries.run(
-            query, default_graphs=defaults, named_graphs=named, results_format=_results_format_wanted()
-        )
+        outcome = site.queries.run(query, default_graphs=defaults, named_graphs=named, results_format=results_format)
     except QueryError as exc:
         return _failure(exc, query)
     finally:
         budgets.release(client, time.monotonic() - started)
-    offer = negotiate(GRAPH_RESULTS if outcome.kind == "graph" else SOLUTIONS)
+    if outcome.kind == "graph":
+        offer = negotiate(GRAPH_RESULTS)
+    else:  # negotiated before the query ran (a 406 now when nothing was acceptable)
+        offer = solutions if solutions is not None else negotiate(SOLUTIONS)
     if offer is HTML:
         response = _page(site, query, outcome, None)
     elif offer.rdf is not None:
@@ -216,14 +220,14 @@ def endpoint() -> Any:
     return response
 
 
-def _results_format_wanted() -> str | None:
-    """The SPARQL results format this request will get if the query is a SELECT or ASK
-    (the query worker then writes it), or None for the HTML page or no acceptable one."""
+def _solutions_offer() -> Offer | None:
+    """What this request gets if the query is a SELECT or ASK (a results format, which the
+    query worker then writes, or the HTML page), or None when nothing is acceptable for one
+    (perhaps an RDF format, for a CONSTRUCT)."""
     try:
-        offer = negotiate(SOLUTIONS)
-    except NotAcceptableError:  # none of the results formats: perhaps an RDF one, for a CONSTRUCT
+        return negotiate(SOLUTIONS)
+    except NotAcceptableError:
         return None
-    return None if offer is HTML else offer.name
 
 
 def _failure(exc: QueryError, query: str | None) -> Response:
