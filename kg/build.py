@@ -34,9 +34,9 @@ from kg.inputs import inputs_digest, unchanged_build
 from kg.iris import Minter, key_for_file
 from kg.mapping import Triple
 from kg.mapping.annotation import mention_nquads
-from kg.mapping.article import article_triples
+from kg.mapping.article import article_nquads
 from kg.mapping.entity import entity_triples
-from kg.mapping.provenance import Agent, build_triples, source_triples
+from kg.mapping.provenance import Agent, build_triples, source_nquads
 from kg.namespaces import PREFIXES
 from kg.progress import ProgressCallback, StageCallback
 from kg.settings import Settings
@@ -199,7 +199,7 @@ def map_graph(
         about = [iri_of(eid) for eid in salient(linked, meta.headline, lambda e: resolution.entity(e).names())]
         authors = [_iri(resolution.find("person", name)) for name in meta.authors]
         publisher = _iri(resolution.find("organization", meta.publisher)) if meta.publisher else None
-        triples = article_triples(
+        statements = article_nquads(
             minter,
             article.key,
             meta,
@@ -211,8 +211,8 @@ def map_graph(
             mentioned=mentioned,
             about=about,
         )
-        triples += source_triples(source, article.source)
-        annotations = mention_nquads(
+        statements += source_nquads(source, article.source, graph)
+        statements += mention_nquads(
             minter,
             article.key,
             meta.body,
@@ -220,7 +220,7 @@ def map_graph(
             build=build,
             extractor=extractor.iri,
         )
-        yield MappedGraph([(t, graph) for t in triples], annotations, whole=True)
+        yield MappedGraph([], statements, whole=True)
         if progress is not None and (done % MAP_PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
     entity_graph = minter.entity_graph()

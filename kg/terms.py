@@ -48,6 +48,22 @@ def nt_string(text: str) -> str:
     return '"' + text.translate(_NT_ESCAPES) + '"'
 
 
+def nt_typed(lexical: str, datatype: str) -> str:
+    """A literal of datatype (not xsd:string) in N-Triples, as pyoxigraph writes it."""
+    return '"' + lexical.translate(_NT_ESCAPES) + '"^^<' + datatype + ">"
+
+
+def nt_iri(iri: str) -> str:
+    """An IRI in N-Triples, as pyoxigraph writes it; for IRIs kg mints, which need no escaping.
+    (An f-string: "<" + a URIRef would make another URIRef, through URIRef.__radd__.)"""
+    return f"<{iri}>"
+
+
+def nquads(statements: Iterable[tuple[str, str, str]], graph: str) -> str:
+    """(subject, predicate, object) written as N-Triples terms, as N-Quads lines in graph (also written)."""
+    return "".join([f"{s} {p} {o} {graph} .\n" for s, p, o in statements])
+
+
 _NT_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
 _NT_ECHARS = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 

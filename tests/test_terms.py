@@ -63,3 +63,57 @@ def test_mention_nquads_is_canonical_and_parses_as_the_annotation_model() -> Non
     assert graph.value(position, oa.start) == rdflib.Literal(9)
     annotation = rdflib.URIRef("http://example.org/article/a-1/mention/9-15")
     assert graph.value(annotation, oa.hasBody) == rdflib.URIRef("http://example.org/place/zurich")
+
+
+def test_article_and_source_nquads_are_canonical_and_the_same_statements_as_rdflib_terms() -> None:
+    """The article's and its raw file's statements, written as text, are what pyoxigraph
+    writes for the same quads, and what rdflib reads as the article the README describes."""
+    import datetime as dt
+    from pathlib import Path
+
+    from kg.extract.metadata import ArticleMetadata
+    from kg.mapping.article import article_nquads
+    from kg.mapping.provenance import source_nquads
+    from kg.sources import RawSource
+
+    minter = Minter("http://example.org/")
+    meta = ArticleMetadata(
+        headline='A "quoted"\theadline',
+        body="Line one.\nZürich \\ line two.",
+        authors=("Ann",),
+        date_published=dt.date(2018, 8, 6),
+        dateline="ZÜRICH",
+        publisher="Trib",
+        captions=("Caption\r\none",),
+        word_count=6,
+    )
+    graph = str(minter.article_graph("a-1"))
+    text = article_nquads(
+        minter,
+        "a-1",
+        meta,
+        source=str(minter.source("a-1.txt")),
+        build="http://example.org/build/1",
+        language="en",
+        authors=[minter.entity("person", "Ann")],  # URIRefs work as the strings they are
+        publisher=str(minter.entity("organization", "Trib")),
+        mentioned=["http://example.org/place/zurich"],
+        about=["http://example.org/place/zurich"],
+    )
+    source = RawSource(Path("a-1.txt"), "a-1.txt", 42, "ab" * 32, "utf-8", "")
+    text += source_nquads(str(minter.source("a-1.txt")), source, graph)
+    quads = list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
+    assert len(quads) == len(text.splitlines()) == 25
+    canonical = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    assert sorted(text.encode("utf-8").splitlines()) == sorted(canonical.splitlines())
+    ds = rdflib.Dataset()
+    ds.parse(data=text, format="nquads")
+    g = ds.graph(rdflib.URIRef(graph))
+    schema = rdflib.Namespace("http://schema.org/")
+    article = minter.article("a-1")
+    assert g.value(article, schema.headline) == rdflib.Literal(meta.headline)
+    assert g.value(article, schema.articleBody) == rdflib.Literal(meta.body)
+    assert g.value(article, schema.datePublished) == rdflib.Literal(dt.date(2018, 8, 6))
+    assert g.value(article, schema.wordCount) == rdflib.Literal(6)
+    assert g.value(minter.image("a-1", 1), schema.caption) == rdflib.Literal("Caption\r\none")
+    assert g.value(minter.source("a-1.txt"), schema.contentSize) == rdflib.Literal(42)

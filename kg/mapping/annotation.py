@@ -11,39 +11,35 @@ from collections.abc import Iterable
 
 from kg.iris import Minter
 from kg.namespaces import OA, PROV, RDF, XSD
-from kg.terms import nt_string
+from kg.terms import nt_iri, nt_string
 
 #: Characters of context kept before and after the quoted mention.
 CONTEXT_CHARS = 32
 
 
-def _iri(term: str) -> str:
-    return f"<{term}>"
-
-
-_TYPE, _INTEGER = _iri(RDF.type), _iri(XSD.integer)
+_TYPE, _INTEGER = nt_iri(RDF.type), nt_iri(XSD.integer)
 #: One annotation's statements; {a} the annotation, {t} its target, {p} the position
 #: selector, {q} the quote selector, {g} the article graph; the other fields are filled in.
 _TEMPLATE = "".join(
     f"{s} {p} {o} {{g}} .\n"
     for s, p, o in [
-        ("{a}", _TYPE, _iri(OA.Annotation)),
-        ("{a}", _iri(OA.motivatedBy), _iri(OA.identifying)),
-        ("{a}", _iri(OA.hasBody), "{entity}"),
-        ("{a}", _iri(OA.hasTarget), "{t}"),
-        ("{a}", _iri(PROV.wasGeneratedBy), "{build}"),
-        ("{a}", _iri(PROV.wasAttributedTo), "{extractor}"),
-        ("{t}", _TYPE, _iri(OA.SpecificResource)),
-        ("{t}", _iri(OA.hasSource), "{article}"),
-        ("{t}", _iri(OA.hasSelector), "{p}"),
-        ("{t}", _iri(OA.hasSelector), "{q}"),
-        ("{p}", _TYPE, _iri(OA.TextPositionSelector)),
-        ("{p}", _iri(OA.start), f'"{{start}}"^^{_INTEGER}'),
-        ("{p}", _iri(OA.end), f'"{{end}}"^^{_INTEGER}'),
-        ("{q}", _TYPE, _iri(OA.TextQuoteSelector)),
-        ("{q}", _iri(OA.exact), "{exact}"),
-        ("{q}", _iri(OA.prefix), "{prefix}"),
-        ("{q}", _iri(OA.suffix), "{suffix}"),
+        ("{a}", _TYPE, nt_iri(OA.Annotation)),
+        ("{a}", nt_iri(OA.motivatedBy), nt_iri(OA.identifying)),
+        ("{a}", nt_iri(OA.hasBody), "{entity}"),
+        ("{a}", nt_iri(OA.hasTarget), "{t}"),
+        ("{a}", nt_iri(PROV.wasGeneratedBy), "{build}"),
+        ("{a}", nt_iri(PROV.wasAttributedTo), "{extractor}"),
+        ("{t}", _TYPE, nt_iri(OA.SpecificResource)),
+        ("{t}", nt_iri(OA.hasSource), "{article}"),
+        ("{t}", nt_iri(OA.hasSelector), "{p}"),
+        ("{t}", nt_iri(OA.hasSelector), "{q}"),
+        ("{p}", _TYPE, nt_iri(OA.TextPositionSelector)),
+        ("{p}", nt_iri(OA.start), f'"{{start}}"^^{_INTEGER}'),
+        ("{p}", nt_iri(OA.end), f'"{{end}}"^^{_INTEGER}'),
+        ("{q}", _TYPE, nt_iri(OA.TextQuoteSelector)),
+        ("{q}", nt_iri(OA.exact), "{exact}"),
+        ("{q}", nt_iri(OA.prefix), "{prefix}"),
+        ("{q}", nt_iri(OA.suffix), "{suffix}"),
     ]
 )
 
@@ -61,10 +57,10 @@ def mention_nquads(
     IRI) of the article: body[start:end] identifies the entity (with its target, position
     and quote selectors; the quote keeps CONTEXT_CHARS of context either side)."""
     fixed = {
-        "g": _iri(minter.article_graph(key)),
-        "article": _iri(minter.article(key)),
-        "build": _iri(build),
-        "extractor": _iri(extractor),
+        "g": nt_iri(minter.article_graph(key)),
+        "article": nt_iri(minter.article(key)),
+        "build": nt_iri(build),
+        "extractor": nt_iri(extractor),
     }
     out = []
     for start, end, entity in mentions:
@@ -72,11 +68,11 @@ def mention_nquads(
         out.append(
             _TEMPLATE.format(
                 **fixed,
-                a=_iri(a),
-                t=_iri(t),
-                p=_iri(p),
-                q=_iri(q),
-                entity=_iri(entity),
+                a=nt_iri(a),
+                t=nt_iri(t),
+                p=nt_iri(p),
+                q=nt_iri(q),
+                entity=nt_iri(entity),
                 start=start,
                 end=end,
                 exact=nt_string(body[start:end]),

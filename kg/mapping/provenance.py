@@ -11,7 +11,7 @@ from rdflib import Literal, URIRef
 from kg.mapping import Triple
 from kg.namespaces import PROV, RDF, RDFS, SCHEMA, XSD
 from kg.sources import RawSource
-from kg.terms import datetime_literal
+from kg.terms import datetime_literal, nquads, nt_iri, nt_string, nt_typed
 
 
 @dataclass(frozen=True)
@@ -23,16 +23,23 @@ class Agent:
     version: str
 
 
-def source_triples(iri: URIRef, source: RawSource) -> list[Triple]:
-    """The raw file: name, sha256 of its bytes, size and media type."""
-    return [
-        (iri, RDF.type, PROV.Entity),
-        (iri, RDF.type, SCHEMA.MediaObject),
-        (iri, SCHEMA.name, Literal(source.name)),
-        (iri, SCHEMA.sha256, Literal(source.sha256)),
-        (iri, SCHEMA.contentSize, Literal(source.size, datatype=XSD.integer)),
-        (iri, SCHEMA.encodingFormat, Literal(source.media_type)),
+_TYPE, _PROV_ENTITY, _MEDIA_OBJECT = nt_iri(RDF.type), nt_iri(PROV.Entity), nt_iri(SCHEMA.MediaObject)
+_NAME, _SHA256, _SIZE, _FORMAT = (nt_iri(SCHEMA[n]) for n in ("name", "sha256", "contentSize", "encodingFormat"))
+
+
+def source_nquads(iri: str, source: RawSource, graph: str) -> str:
+    """The raw file (name, sha256 of its bytes, size and media type) as N-Quads in graph
+    (an article's: written as text, as the article is, kg.mapping.article)."""
+    subject = nt_iri(iri)
+    statements = [
+        (subject, _TYPE, _PROV_ENTITY),
+        (subject, _TYPE, _MEDIA_OBJECT),
+        (subject, _NAME, nt_string(source.name)),
+        (subject, _SHA256, nt_string(source.sha256)),
+        (subject, _SIZE, nt_typed(str(source.size), str(XSD.integer))),
+        (subject, _FORMAT, nt_string(source.media_type)),
     ]
+    return nquads(statements, nt_iri(graph))
 
 
 def build_triples(
