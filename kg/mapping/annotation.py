@@ -18,30 +18,14 @@ CONTEXT_CHARS = 32
 
 
 _TYPE, _INTEGER = nt_iri(RDF.type), nt_iri(XSD.integer)
-#: One annotation's statements; {a} the annotation, {t} its target, {p} the position
-#: selector, {q} the quote selector, {g} the article graph; the other fields are filled in.
-_TEMPLATE = "".join(
-    f"{s} {p} {o} {{g}} .\n"
-    for s, p, o in [
-        ("{a}", _TYPE, nt_iri(OA.Annotation)),
-        ("{a}", nt_iri(OA.motivatedBy), nt_iri(OA.identifying)),
-        ("{a}", nt_iri(OA.hasBody), "{entity}"),
-        ("{a}", nt_iri(OA.hasTarget), "{t}"),
-        ("{a}", nt_iri(PROV.wasGeneratedBy), "{build}"),
-        ("{a}", nt_iri(PROV.wasAttributedTo), "{extractor}"),
-        ("{t}", _TYPE, nt_iri(OA.SpecificResource)),
-        ("{t}", nt_iri(OA.hasSource), "{article}"),
-        ("{t}", nt_iri(OA.hasSelector), "{p}"),
-        ("{t}", nt_iri(OA.hasSelector), "{q}"),
-        ("{p}", _TYPE, nt_iri(OA.TextPositionSelector)),
-        ("{p}", nt_iri(OA.start), f'"{{start}}"^^{_INTEGER}'),
-        ("{p}", nt_iri(OA.end), f'"{{end}}"^^{_INTEGER}'),
-        ("{q}", _TYPE, nt_iri(OA.TextQuoteSelector)),
-        ("{q}", nt_iri(OA.exact), "{exact}"),
-        ("{q}", nt_iri(OA.prefix), "{prefix}"),
-        ("{q}", nt_iri(OA.suffix), "{suffix}"),
-    ]
-)
+_ANNOTATION, _MOTIVATED_BY, _IDENTIFYING = nt_iri(OA.Annotation), nt_iri(OA.motivatedBy), nt_iri(OA.identifying)
+_HAS_BODY, _HAS_TARGET = nt_iri(OA.hasBody), nt_iri(OA.hasTarget)
+_GENERATED_BY, _ATTRIBUTED_TO = nt_iri(PROV.wasGeneratedBy), nt_iri(PROV.wasAttributedTo)
+_SPECIFIC_RESOURCE, _HAS_SOURCE = nt_iri(OA.SpecificResource), nt_iri(OA.hasSource)
+_HAS_SELECTOR = nt_iri(OA.hasSelector)
+_POSITION_SELECTOR, _START, _END = nt_iri(OA.TextPositionSelector), nt_iri(OA.start), nt_iri(OA.end)
+_QUOTE_SELECTOR, _EXACT = nt_iri(OA.TextQuoteSelector), nt_iri(OA.exact)
+_PREFIX, _SUFFIX = nt_iri(OA.prefix), nt_iri(OA.suffix)
 
 
 def mention_nquads(
@@ -55,29 +39,33 @@ def mention_nquads(
 ) -> str:
     """N-Quads, in the article's graph, of one oa:Annotation for each (start, end, entity
     IRI) of the article: body[start:end] identifies the entity (with its target, position
-    and quote selectors; the quote keeps CONTEXT_CHARS of context either side)."""
-    fixed = {
-        "g": nt_iri(minter.article_graph(key)),
-        "article": nt_iri(minter.article(key)),
-        "build": nt_iri(build),
-        "extractor": nt_iri(extractor),
-    }
+    and quote selectors; the quote keeps CONTEXT_CHARS of context either side). One
+    f-string an annotation (twice as fast as str.format with its fields by name)."""
+    g = f" {nt_iri(minter.article_graph(key))} .\n"  # the graph and the end of each line
+    article, build, extractor = nt_iri(minter.article(key)), nt_iri(build), nt_iri(extractor)
     out = []
     for start, end, entity in mentions:
-        a, t, p, q = minter.mention_iris(key, start, end)
+        a, t, p, q = map(nt_iri, minter.mention_iris(key, start, end))
+        exact = nt_string(body[start:end])
+        prefix = nt_string(body[max(0, start - CONTEXT_CHARS) : start])
+        suffix = nt_string(body[end : end + CONTEXT_CHARS])
         out.append(
-            _TEMPLATE.format(
-                **fixed,
-                a=nt_iri(a),
-                t=nt_iri(t),
-                p=nt_iri(p),
-                q=nt_iri(q),
-                entity=nt_iri(entity),
-                start=start,
-                end=end,
-                exact=nt_string(body[start:end]),
-                prefix=nt_string(body[max(0, start - CONTEXT_CHARS) : start]),
-                suffix=nt_string(body[end : end + CONTEXT_CHARS]),
-            )
+            f"{a} {_TYPE} {_ANNOTATION}{g}"
+            f"{a} {_MOTIVATED_BY} {_IDENTIFYING}{g}"
+            f"{a} {_HAS_BODY} <{entity}>{g}"
+            f"{a} {_HAS_TARGET} {t}{g}"
+            f"{a} {_GENERATED_BY} {build}{g}"
+            f"{a} {_ATTRIBUTED_TO} {extractor}{g}"
+            f"{t} {_TYPE} {_SPECIFIC_RESOURCE}{g}"
+            f"{t} {_HAS_SOURCE} {article}{g}"
+            f"{t} {_HAS_SELECTOR} {p}{g}"
+            f"{t} {_HAS_SELECTOR} {q}{g}"
+            f"{p} {_TYPE} {_POSITION_SELECTOR}{g}"
+            f'{p} {_START} "{start}"^^{_INTEGER}{g}'
+            f'{p} {_END} "{end}"^^{_INTEGER}{g}'
+            f"{q} {_TYPE} {_QUOTE_SELECTOR}{g}"
+            f"{q} {_EXACT} {exact}{g}"
+            f"{q} {_PREFIX} {prefix}{g}"
+            f"{q} {_SUFFIX} {suffix}{g}"
         )
     return "".join(out)
