@@ -2,7 +2,8 @@
 
 Written straight as N-Quads text in the canonical form pyoxigraph writes (as the mention
 annotations are, kg.mapping.annotation): through rdflib and pyoxigraph term objects, the
-article's few dozen statements took a third of the mapping stage.
+article's few dozen statements took a third of the mapping thread's CPU (py-spy, 10,000
+short articles).
 """
 
 from __future__ import annotations
