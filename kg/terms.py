@@ -50,7 +50,7 @@ def nt_string(text: str) -> str:
 
 def nt_typed(lexical: str, datatype: str) -> str:
     """A literal of datatype (not xsd:string) in N-Triples, as pyoxigraph writes it."""
-    return '"' + lexical.translate(_NT_ESCAPES) + '"^^<' + datatype + ">"
+    return f"{nt_string(lexical)}^^<{datatype}>"
 
 
 def nt_iri(iri: str) -> str:
