@@ -329,7 +329,7 @@ def bench_throughput(out: Path) -> str:
     return throughput(out)
 
 
-STAGES = ("extraction", "build", "memory", "validation", "queries", "http", "throughput")
+STAGES = ("extraction", "build", "floor", "memory", "validation", "queries", "http", "throughput")
 
 
 def main() -> None:
@@ -348,17 +348,21 @@ def main() -> None:
         f"kg bench: {n} generated articles; {platform.platform()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
-    ner_seconds = None
+    ner_seconds = build_seconds = None
     if "extraction" in stages:
         table, ner_seconds = bench_extraction(raw, n)
         print(table)
     out = args.build
-    if "build" in stages or (out is None and stages & {"validation", "queries", "http", "throughput"}):
+    if "build" in stages or (out is None and stages & {"floor", "validation", "queries", "http", "throughput"}):
         table, out, build_seconds = bench_build(raw, n)
         print(table)
         if ner_seconds is not None:
             ratio = build_seconds / ner_seconds
             print(f"whole build against the NER alone: {build_seconds:.1f} s / {ner_seconds:.1f} s = {ratio:.2f}x")
+    if out is not None and "floor" in stages:
+        from bench.floor import floor_table
+
+        print(floor_table(out, n, ner_seconds, build_seconds))
     if "memory" in stages:
         print(bench_memory(raw, n, out))
     if out is not None and "validation" in stages:

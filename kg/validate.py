@@ -378,7 +378,7 @@ class _PreparedQueryGraph(Graph):
         return super().query(query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs)
 
 
-class _TurboValidator:
+class TurboValidator:
     """pyshacl-turbo with the shapes compiled once and the data handed over as N-Triples
     text. Its validate() with ont_graph round-trips the data through rdflib three times,
     which was 80% of its time; here the ontology is added to the data as N-Triples, which
@@ -431,7 +431,7 @@ def validate(
     narrow_targets: hand the engine kg.shape_targets.narrowed_targets(shapes) (same results)."""
     engine = engine or default_engine()
     if engine == "turbo":
-        results = _TurboValidator(shapes, ontology, narrow_targets).results(data.serialize(format="nt"))
+        results = TurboValidator(shapes, ontology, narrow_targets).results(data.serialize(format="nt"))
     else:
         work = _PreparedQueryGraph()  # a private copy: pySHACL mixes the ontology into it in place
         for triple in data:
@@ -653,7 +653,7 @@ def _text_parts(graphs: Iterable[bytes], others: QuadSource, tally: _Tally | Non
 TASK_BYTES = 1 << 20
 
 
-def _batches(
+def task_batches(
     parts: Iterable[bytes], size: int, least: int = TASK_BYTES, counts: deque[int] | None = None
 ) -> Iterator[bytes]:
     """N-Triples documents of at least size parts and least bytes each (the last may be
@@ -698,7 +698,7 @@ class _Validator:
     def __init__(self, rules: _Rules) -> None:
         self.shapes, self.ontology = (self._graph(files) for files in (rules.shapes, rules.ontology))
         self.engine = rules.engine
-        self.turbo = _TurboValidator(self.shapes, self.ontology) if rules.engine == "turbo" else None
+        self.turbo = TurboValidator(self.shapes, self.ontology) if rules.engine == "turbo" else None
 
     @staticmethod
     def _graph(files: tuple[tuple[str, bytes], ...]) -> Graph:
@@ -736,7 +736,7 @@ def validate_quads(
     validated: Callable[[int], None] | None = None,
 ) -> ValidationOutcome:
     """Validate a kg build article graph by article graph (see _parts), at least
-    articles_per_task articles and task_bytes of N-Triples per task (see _batches), on
+    articles_per_task articles and task_bytes of N-Triples per task (see task_batches), on
     executor (default: jobs local processes, 0: all cores), with the same results as one
     whole-graph run. quads is called twice and must give the same quads each time (once,
     when others gives the quads outside its article graphs). validated, when given, is
@@ -801,7 +801,7 @@ def _validate_parts(
     rules = _rules(shapes_dir, ontology_dir, engine)
     tally = _Tally()
     counts: deque[int] = deque()  # parts in each task, in the order the results come back
-    tasks = _batches(parts(tally), articles_per_task, task_bytes, counts)
+    tasks = task_batches(parts(tally), articles_per_task, task_bytes, counts)
     results: list[ValidationResult] = []
     done = 0
     for found in (executor or LocalExecutor(jobs)).map(_validate_batch, tasks, rules):

@@ -79,12 +79,12 @@ def test_turbo_report_comes_from_the_engine_as_n_triples(
 ) -> None:
     """With the pinned pyshacl-turbo the report is read from the compiled engine's own
     N-Triples, not through its rdflib decoding (55% of validation time at 100k articles)."""
-    from kg.validate import _TurboValidator
+    from kg.validate import TurboValidator
 
     def decoded(*args: object, **kwargs: object) -> None:
         raise AssertionError("the report went through rdflib")
 
-    validator = _TurboValidator(shapes, ontology)
+    validator = TurboValidator(shapes, ontology)
     monkeypatch.setattr(validator.program, "validate", decoded)
     data = (FIXTURES / "article-no-headline" / "data.ttl").read_text(encoding="utf-8")
     results = validator.results(Graph().parse(data=data, format="turtle").serialize(format="nt"))
