@@ -88,7 +88,7 @@ def engine_costs(out: Path) -> list[tuple[str, float]]:
                 turbo.report(text)  # warm up
             tasks += 1
             seconds += _cpu(partial(turbo.report, text))
-        costs.append((f"pyshacl-turbo, the article graphs ({tasks} tasks)", seconds))
+        costs.append((f"pyshacl-turbo, the article graphs ({tasks} task{'s' if tasks != 1 else ''})", seconds))
         return costs
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
