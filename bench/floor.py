@@ -112,7 +112,9 @@ def _article_graphs(nquads: Path, is_article_graph: Callable[[bytes], bool]) -> 
 
 def floor_table(out: Path, n: int, ner_seconds: float | None, build_seconds: float | None) -> str:
     """The engines' costs, their floor on this machine's cores, and (when the extraction and
-    build stages ran) the whole build's floor and kg's build against the NER alone."""
+    build stages ran) the whole build's floor and kg's build against the NER alone. The NER
+    plus the engines' share of the cores bounds the whole build only when the NER filled
+    every core itself (as many processes as cores: SpacyExtractor.PARALLEL_FROM articles on)."""
     cores = os.cpu_count() or 1
     costs = engine_costs(out)
     floor = sum(seconds for _, seconds in costs) / cores
