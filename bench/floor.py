@@ -1,6 +1,6 @@
 """The floor under a build (bench stage `floor`): what the engines kg hands its work to cost
 on the same build, with none of kg's own code around them. Oxigraph loads the store,
-pyoxigraph writes the four dumps and pyshacl-turbo checks the article graphs, each timed in
+pyoxigraph writes the four dumps and pyshacl-turbo validates kg's validation tasks, each timed in
 CPU seconds (all threads of this process). Shared perfectly between the cores and added to
 the NER alone, they give the fastest whole build these engines allow: if that is already
 over a target, no change to kg's own code meets it."""
@@ -40,18 +40,18 @@ def engine_costs(out: Path) -> list[tuple[str, float]]:
     build in out (its kg.trig), a chunk of statements at a time (parsed first, not timed),
     so memory stays small at any size. Lower bounds: the store is loaded in one bulk load
     (kg loads it in chunks while it maps, then compacts it; one load leaves it as compact),
-    JSON-LD is pyoxigraph's expanded form (kg's is compacted with a context), nothing is
-    sorted, gzipped or hashed, and each article graph is validated without the few
-    statements about its build that kg adds to it. (kg.nt and kg.ttl get every quad's
+    JSON-LD is pyoxigraph's expanded form (kg's is compacted with a context), and nothing is
+    sorted, gzipped or hashed. pyshacl-turbo gets the very tasks kg's validation hands it
+    (kg.validate.validation_parts in task_batches). (kg.nt and kg.ttl get every quad's
     triple: a kg build states nothing in two graphs, so that is its union graph.)"""
     from kg.validate import (
         ARTICLES_PER_TASK,
         TASK_BYTES,
         TurboValidator,
-        is_article_graph_nt,
         load_ontology,
         load_shapes,
         task_batches,
+        validation_parts,
     )
 
     trig = out / "kg.trig"
@@ -82,32 +82,17 @@ def engine_costs(out: Path) -> list[tuple[str, float]]:
         turbo = TurboValidator(load_shapes(Path("shapes")), load_ontology(Path("ontology")))
         tasks = 0
         seconds = 0.0
-        for task in task_batches(_article_graphs(nquads, is_article_graph_nt), ARTICLES_PER_TASK, TASK_BYTES):
+        parts = validation_parts(lambda: ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS))
+        for task in task_batches(parts, ARTICLES_PER_TASK, TASK_BYTES):
             text = task.decode()
             if not tasks:
                 turbo.report(text)  # warm up
             tasks += 1
             seconds += _cpu(partial(turbo.report, text))
-        costs.append((f"pyshacl-turbo, the article graphs ({tasks} task{'s' if tasks != 1 else ''})", seconds))
+        costs.append((f"pyshacl-turbo, kg's validation tasks ({tasks})", seconds))
         return costs
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _article_graphs(nquads: Path, is_article_graph: Callable[[bytes], bool]) -> Iterator[bytes]:
-    """Each article graph's triples as N-Triples (graphs are contiguous in kg's TriG)."""
-    current: ox.NamedNode | ox.BlankNode | ox.DefaultGraph | None = None
-    block: list[ox.Triple] = []
-    for chunk in _chunks(nquads, ox.RdfFormat.N_QUADS):
-        for quad in chunk:
-            if quad.graph_name != current:
-                if block:
-                    yield ox.serialize(block, format=ox.RdfFormat.N_TRIPLES) or b""
-                current, block = quad.graph_name, []
-            if is_article_graph(str(quad.graph_name).encode()):
-                block.append(quad.triple)
-    if block:
-        yield ox.serialize(block, format=ox.RdfFormat.N_TRIPLES) or b""
 
 
 def floor_table(out: Path, n: int, ner_seconds: float | None, build_seconds: float | None) -> str:

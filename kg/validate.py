@@ -490,7 +490,7 @@ QuadSource = Callable[[], Iterable[ox.Quad]]
 
 @dataclass
 class _Tally:
-    """What _parts saw: statements (quads), distinct articles, parts yielded."""
+    """What validation_parts saw: statements (quads), distinct articles, parts yielded."""
 
     quads: int = 0
     articles: set[object] = field(default_factory=set)
@@ -547,7 +547,9 @@ class _Shared:
         return ox.serialize(self.triples, format=ox.RdfFormat.N_TRIPLES) or b""
 
 
-def _parts(quads: QuadSource, tally: _Tally | None = None, others: QuadSource | None = None) -> Iterator[bytes]:
+def validation_parts(
+    quads: QuadSource, tally: _Tally | None = None, others: QuadSource | None = None
+) -> Iterator[bytes]:
     """The parts of a kg build, as N-Triples: each article graph with what _Shared.extra
     adds, then one part with every other graph (entities, provenance, dataset
     description). Reads the quads twice (once when others gives the quads outside article
@@ -619,7 +621,7 @@ def _found(lines: bytes, middle: bytes, subjects: bool) -> Iterator[bytes]:
 
 
 def _text_parts(graphs: Iterable[bytes], others: QuadSource, tally: _Tally | None = None) -> Iterator[bytes]:
-    """The parts _parts would make, from article graphs given as N-Quads text (each the
+    """The parts validation_parts would make, from article graphs given as N-Quads text (each the
     newline-ended lines of one whole graph, graphs of any other kind skipped) and the
     statements outside them (others): the article's lines lose their graph name and the
     few terms its part's extra statements depend on are found by searching the text, in
@@ -636,7 +638,7 @@ def _text_parts(graphs: Iterable[bytes], others: QuadSource, tally: _Tally | Non
             continue
         triples = block.replace(b" " + graph + b" .\n", b" .\n")
         generated_by = _found(triples, _NT_GENERATED_BY, subjects=False)
-        builds = {_term_of(b) for b in generated_by if not b.startswith(b'"')}  # not literals, as in _parts
+        builds = {_term_of(b) for b in generated_by if not b.startswith(b'"')}  # not literals, as in validation_parts
         tally.articles.update(_term_of(a) for a in _found(triples, _NT_NEWS_ARTICLE, subjects=True))
         subjects = {first[: first.index(b" ")], *_NT_SUBJECT.findall(triples)}
         tally.quads += triples.count(b"\n")
@@ -735,7 +737,7 @@ def validate_quads(
     others: QuadSource | None = None,
     validated: Callable[[int], None] | None = None,
 ) -> ValidationOutcome:
-    """Validate a kg build article graph by article graph (see _parts), at least
+    """Validate a kg build article graph by article graph (see validation_parts), at least
     articles_per_task articles and task_bytes of N-Triples per task (see task_batches), on
     executor (default: jobs local processes, 0: all cores), with the same results as one
     whole-graph run. quads is called twice and must give the same quads each time (once,
@@ -745,7 +747,7 @@ def validate_quads(
     Memory stays bounded: one article graph is assembled at a time and a few tasks per
     worker are in flight."""
     return _validate_parts(
-        lambda tally: _parts(quads, tally, others),
+        lambda tally: validation_parts(quads, tally, others),
         shapes_dir,
         ontology_dir,
         engine=engine,
