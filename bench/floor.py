@@ -100,25 +100,22 @@ def floor_table(out: Path, n: int, ner_seconds: float | None, build_seconds: flo
     build stages ran) the whole build's floor and kg's build against the NER alone. The NER
     plus the engines' share of the cores bounds the whole build only when the NER filled
     every core itself (as many processes as cores: SpacyExtractor.PARALLEL_FROM articles on)."""
+    from bench.run import _table
+
     cores = os.cpu_count() or 1
     costs = engine_costs(out)
     floor = sum(seconds for _, seconds in costs) / cores
-    base = ner_seconds or floor
+    base = floor if ner_seconds is None else ner_seconds
     rows: list[tuple[str, float]] = []
     if ner_seconds is not None:
         rows.append(("spaCy NER alone (baseline; wall)", ner_seconds))
     rows += [(f"{what} (CPU)", seconds) for what, seconds in costs]
-    rows.append((f"all of them on {cores} cores, at best" + ("" if ner_seconds else " (baseline)"), floor))
+    rows.append((f"all of them on {cores} cores, at best" + (" (baseline)" if ner_seconds is None else ""), floor))
     if ner_seconds is not None:
         rows.append(("whole build at best: NER + all of them", ner_seconds + floor))
     if build_seconds is not None:
         rows.append(("kg build end to end (the build table's)", build_seconds))
-    lines = [
-        f"\nfloor: the engines alone after extraction ({n} articles)",
-        f"| {'what':<52} | {'s':>8} | {'per article ms':>14} | {'ratio':>6} |",
-        f"|{'-' * 54}|{'-' * 10}|{'-' * 16}|{'-' * 8}|",
-    ]
-    lines += [f"| {w:<52} | {s:>8.3f} | {1000 * s / n:>14.2f} | {s / base:>6.2f} |" for w, s in rows]
+    title = f"floor: the engines alone after extraction ({n} articles)"
+    table = _table(title, [(w, s, 1000 * s / n, s / base) for w, s in rows], width=52)
     at_scale = floor * 100_000 / n / 60
-    lines.append(f"at this rate the engines after extraction take at best {at_scale:.1f} min for 100,000 articles")
-    return "\n".join(lines)
+    return f"{table}\nat this rate the engines after extraction take at best {at_scale:.1f} min for 100,000 articles"

@@ -34,14 +34,14 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _table(title: str, rows: list[tuple[str, float, float, float]], unit: str = "s") -> str:
+def _table(title: str, rows: list[tuple[str, float, float, float]], unit: str = "s", width: int = 44) -> str:
     out = [
         f"\n{title}",
-        f"| {'what':<44} | {unit:>8} | {'per article ms':>14} | {'ratio':>6} |",
-        f"|{'-' * 46}|{'-' * 10}|{'-' * 16}|{'-' * 8}|",
+        f"| {'what':<{width}} | {unit:>8} | {'per article ms':>14} | {'ratio':>6} |",
+        f"|{'-' * (width + 2)}|{'-' * 10}|{'-' * 16}|{'-' * 8}|",
     ]
     for name, seconds, per_article, ratio in rows:
-        out.append(f"| {name:<44} | {seconds:>8.3f} | {per_article:>14.2f} | {ratio:>6.2f} |")
+        out.append(f"| {name:<{width}} | {seconds:>8.3f} | {per_article:>14.2f} | {ratio:>6.2f} |")
     return "\n".join(out)
 
 
