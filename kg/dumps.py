@@ -9,6 +9,7 @@ import heapq
 import itertools
 import multiprocessing
 import os
+import re
 import tempfile
 from array import array
 from collections import Counter
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO, cast
+from typing import IO, Any, BinaryIO, ClassVar, cast
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
@@ -79,40 +80,63 @@ class GraphStats:
     properties: int = 0
     classes: Counter[str] = field(default_factory=Counter)  # class IRI -> instances
 
+    #: counting() gathers short lists into one of at least this many lines.
+    LINES_AT_ONCE: ClassVar[int] = 10_000
+
     @classmethod
     def of_lines(cls, lines: Iterable[bytes]) -> GraphStats:
         """The statistics of sorted, unique N-Triples lines."""
         stats = cls()
-        for _ in stats.counting(lines):
+        for _ in stats.counting([list(lines)]):
             pass
         return stats
 
-    def counting(self, lines: Iterable[bytes]) -> Iterator[bytes]:
-        """Pass sorted, unique N-Triples lines through, counting them into these statistics
-        (complete once the lines are exhausted). Subjects and predicates are the first two
-        terms of a line (IRIs or blank nodes, no spaces); a class is the IRI object of an
-        rdf:type line."""
+    def counting(self, blocks: Iterable[list[bytes]]) -> Iterator[bytes]:
+        """The text (newline-ended lines) of lists of sorted, unique N-Triples lines (in
+        order: each list's lines come after the lists before), at least LINES_AT_ONCE lines
+        at a time, counted into these statistics (complete once the lists are exhausted).
+        Subjects and predicates are the first two terms of a line (IRIs or blank nodes, no
+        spaces); a class is the IRI object of an rdf:type line. The work per line is done in
+        C (partition, set, a regular expression over the text)."""
         properties: set[bytes] = set()
-        previous = b""
-        rdf_type = b"<" + str(RDF.type).encode() + b">"
         classes: Counter[bytes] = Counter()
-        for line in lines:
-            self.triples += 1
-            subject_end = line.index(b" ")
-            predicate_end = line.index(b" ", subject_end + 1)
-            subject = line[:subject_end]
-            if subject != previous:  # the lines are sorted, so each subject's lines are together
-                self.subjects += 1
-                self.entities += subject.startswith(b"<")
-                previous = subject
-            predicate = line[subject_end + 1 : predicate_end]
-            properties.add(predicate)
-            if predicate == rdf_type and line[predicate_end + 1 : predicate_end + 2] == b"<":
-                classes[line[predicate_end + 2 : line.rindex(b">")]] += 1
-            yield line
-        self.properties = len(properties)
+        previous = b""
+        for block in _gathered(blocks, self.LINES_AT_ONCE):
+            self.triples += len(block)
+            parts = [line.partition(b" ") for line in block]
+            subjects = {subject for subject, _, _ in parts}
+            self.subjects += len(subjects)
+            self.entities += sum(1 for subject in subjects if subject.startswith(b"<"))
+            if parts[0][0] == previous:  # the lines are sorted: a subject's lines are together
+                self.subjects -= 1
+                self.entities -= previous.startswith(b"<")
+            previous = parts[-1][0]
+            properties.update(rest.partition(b" ")[0] for _, _, rest in parts)
+            text = b"\n".join(block) + b"\n"
+            if _RDF_TYPE_BETWEEN in text:
+                classes.update(_CLASS_LINE.findall(text))
+            yield text
+        self.properties += len(properties)
         for class_iri, count in classes.items():
             self.classes[class_iri.decode()] += count
+
+
+def _gathered(blocks: Iterable[list[bytes]], least: int) -> Iterator[list[bytes]]:
+    """The lines of blocks in lists of at least least lines (the last may be shorter; none empty)."""
+    gathered: list[bytes] = []
+    for block in blocks:
+        gathered += block  # a list of its own: the blocks given are never changed
+        if len(gathered) >= least:
+            yield gathered
+            gathered = []
+    if gathered:
+        yield gathered
+
+
+#: rdf:type as the predicate of an N-Triples line (a subject has no space before it), and
+#: the IRI object after it at the end of a line (a literal cannot hold a raw newline).
+_RDF_TYPE_BETWEEN = b" <" + str(RDF.type).encode() + b"> "
+_CLASS_LINE = re.compile(re.escape(_RDF_TYPE_BETWEEN) + rb"<([^>\n]*)> \.\n")
 
 
 def dump_names() -> list[str]:
@@ -147,18 +171,6 @@ class _Sink:
         if self.gz is not None:
             self.gz.write(data)
         return len(data)
-
-    def write_lines(self, lines: Iterable[bytes], chunk: int = 10_000) -> int:
-        """Write each line with its newline, a chunk at a time; return how many."""
-        count, batch = 0, []
-        for line in lines:
-            batch.append(line)
-            if len(batch) == chunk:
-                self.write(b"\n".join(batch) + b"\n")
-                count, batch = count + len(batch), []
-        if batch:
-            self.write(b"\n".join(batch) + b"\n")
-        return count + len(batch)
 
     def flush(self) -> None:
         """Serialisers flush their output; the file is flushed when closed."""
@@ -342,7 +354,7 @@ class DumpSorter:
 
         try:
             stats = GraphStats()
-            dump("kg.nt", lambda sink: sink.write_lines(stats.counting(self.union.sorted())))
+            dump("kg.nt", lambda sink: _write_all(sink, stats.counting(self.union.sorted_blocks())))
             self.union.close()
             triples = stats.triples
             nt_path = str(out_dir / "kg.nt")
@@ -417,6 +429,15 @@ def jsonld_dump(out_dir: Path, triples: int) -> list[DumpFile]:
         return triples
 
     return _dump(out_dir / "kg.jsonld", fill)
+
+
+def _write_all(sink: _Sink, texts: Iterable[bytes]) -> int:
+    """Write texts of newline-ended lines into sink; return how many lines."""
+    lines = 0
+    for text in texts:
+        sink.write(text)
+        lines += text.count(b"\n")
+    return lines
 
 
 def _dump(path: Path, fill: Callable[[_Sink], int]) -> list[DumpFile]:

@@ -3,11 +3,12 @@ written to a file, and the runs are merged lazily. Memory holds one run, whateve
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 #: Lines sorted in memory at a time (one run file each); about 60 MB of dense N-Quads lines.
@@ -15,6 +16,8 @@ RUN_LINES = 200_000
 #: Run files merged at once; more runs are first merged into bigger ones, this many at a time.
 FAN_IN = 128
 _READ_BUFFER = 1 << 16
+#: Bytes of a run file read (and split into lines) at a time when runs are merged.
+BLOCK_BYTES = 1 << 20
 
 
 def _unique(lines: Iterable[bytes]) -> Iterator[bytes]:
@@ -31,6 +34,64 @@ def read_lines(path: Path) -> Iterator[bytes]:
     with path.open("rb", buffering=_READ_BUFFER) as handle:
         for line in handle:
             yield line[:-1]
+
+
+def read_blocks(path: Path, size: int = BLOCK_BYTES) -> Iterator[list[bytes]]:
+    """The lines of a file of newline-ended lines, without their newlines, in lists of
+    about size bytes of lines (split in C, not read one by one)."""
+    with path.open("rb") as handle:
+        rest = b""
+        while data := handle.read(size):
+            data = rest + data
+            cut = data.rfind(b"\n")
+            if cut < 0:  # a line longer than size: read on
+                rest = data
+                continue
+            rest = data[cut + 1 :]
+            yield data[:cut].split(b"\n")
+        if rest:  # a last line without its newline
+            yield [rest]
+
+
+def merge_blocks(runs: Sequence[Iterable[list[bytes]]], unique: bool = False) -> Iterator[list[bytes]]:
+    """Sorted runs, each given as lists of lines in order, merged into lists of lines in
+    order. Each step takes from the run whose next line is least every line before the
+    next line of any other run, found by bisection: runs that cover different ranges of
+    lines (a build's cover different articles) merge a slice at a time, not a line at a
+    time. unique: no run repeats a line, and a line in several runs comes out once."""
+    sources = [iter(run) for run in runs]
+    blocks: list[list[bytes]] = [[] for _ in sources]
+    at = [0] * len(sources)
+    heap: list[tuple[bytes, int]] = []
+
+    def refill(k: int) -> None:
+        for block in sources[k]:
+            if block:
+                blocks[k], at[k] = block, 0
+                heapq.heappush(heap, (block[0], k))
+                return
+        blocks[k] = []
+
+    for k in range(len(sources)):
+        refill(k)
+    last: bytes | None = None
+    while heap:
+        _head, k = heapq.heappop(heap)
+        block, start = blocks[k], at[k]
+        end = len(block)
+        if heap:
+            end = max(bisect.bisect_left(block, heap[0][0], start), start + 1)
+        out = block[start:end] if start or end < len(block) else block
+        if unique and out[0] == last:
+            out = out[1:]
+        if out:
+            last = out[-1]
+            yield out
+        if end < len(block):
+            at[k] = end
+            heapq.heappush(heap, (block[end], k))
+        else:
+            refill(k)
 
 
 class LineSorter:
@@ -92,23 +153,28 @@ class LineSorter:
         self.runs.append(self._write_run(_unique(self.buffer) if self.unique else self.buffer))
         self.buffer = []
 
-    def _merge(self, runs: list[Path]) -> Iterator[bytes]:
-        merged = heapq.merge(*(read_lines(path) for path in runs))
-        return _unique(merged) if self.unique else merged
+    def _merge(self, runs: list[Path]) -> Iterator[list[bytes]]:
+        return merge_blocks([read_blocks(path) for path in runs], self.unique)
 
     def sorted(self) -> Iterator[bytes]:
         """Every line added, in byte order (each once if unique)."""
+        for block in self.sorted_blocks():
+            yield from block
+
+    def sorted_blocks(self) -> Iterator[list[bytes]]:
+        """sorted()'s lines, in lists of lines (of any length, none empty)."""
         try:
             if not self.runs:
                 self.buffer.sort()
                 lines, self.buffer = self.buffer, []
-                yield from _unique(lines) if self.unique else lines
+                if lines:
+                    yield list(_unique(lines)) if self.unique else lines
                 return
             if self.buffer:
                 self._spill()
             while len(self.runs) > self.fan_in:  # bound the open files: merge into bigger runs
                 group, rest = self.runs[: self.fan_in], self.runs[self.fan_in :]
-                merged = self._write_run(self._merge(group))
+                merged = self._write_run(itertools.chain.from_iterable(self._merge(group)))
                 for path in group:
                     path.unlink()
                 self.runs = [*rest, merged]

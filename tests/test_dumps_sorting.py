@@ -51,6 +51,95 @@ def test_line_sorter_empty(tmp_path: Path) -> None:
     assert list(LineSorter(tmp_path, unique=True, run_lines=3).sorted()) == []
 
 
+def _blocks(lines: list[bytes], rng: random.Random) -> list[list[bytes]]:
+    """lines cut into lists of 0 to 6 lines."""
+    blocks, at = [], 0
+    while at < len(lines):
+        size = rng.randint(0, 6)
+        blocks.append(lines[at : at + size])
+        at += size
+    return blocks
+
+
+@pytest.mark.parametrize("unique", [True, False])
+@pytest.mark.parametrize("runs", [1, 2, 5, 40])
+def test_merge_blocks_matches_sorted(unique: bool, runs: int) -> None:
+    """Runs (each sorted, unique within itself when unique) cut into lists of any length,
+    empty ones included, merge to the sorted lines; with unique, lines in several runs come
+    out once. The runs overlap in every way: equal lines, prefixes, interleaving, ranges."""
+    rng = random.Random(runs)
+    lines = _lines(600, seed=runs)
+    given = [sorted(set(lines[k::runs]) if unique else lines[k::runs]) for k in range(runs)]
+    given.append(sorted(set(lines[:40])) if unique else sorted(lines[:40]))  # repeats of other runs' lines
+    merged = list(kg.sorting.merge_blocks([_blocks(run, rng) for run in given], unique))
+    assert all(merged), "no empty list comes out"
+    flat = [line for block in merged for line in block]
+    everything = [line for run in given for line in run]
+    assert flat == (sorted(set(everything)) if unique else sorted(everything))
+
+
+def test_merge_blocks_takes_a_run_s_range_at_once() -> None:
+    """Runs that cover different ranges come out a slice at a time, not a line at a time."""
+    first = [b"a%04d" % i for i in range(1000)] + [b"c%04d" % i for i in range(1000)]
+    second = [b"b%04d" % i for i in range(1000)] + [b"d%04d" % i for i in range(1000)]
+    merged = list(kg.sorting.merge_blocks([[first], [second]]))
+    assert [len(block) for block in merged] == [1000, 1000, 1000, 1000]
+    assert [line for block in merged for line in block] == sorted(first + second)
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 1 << 20])
+def test_read_blocks_gives_the_lines_of_a_file(tmp_path: Path, size: int) -> None:
+    """A file's lines without their newlines, empty and long lines included, and a last
+    line without a newline, whatever the read size."""
+    path = tmp_path / "lines"
+    path.write_bytes(b"\nab\nlonger line than the size\n\n\nx\nlast")
+    blocks = list(kg.sorting.read_blocks(path, size))
+    assert all(blocks)
+    expected = [b"", b"ab", b"longer line than the size", b"", b"", b"x", b"last"]
+    assert [line for block in blocks for line in block] == expected
+
+
+def _stats_line_by_line(lines: list[bytes]) -> kg.dumps.GraphStats:
+    """The VoID statistics of sorted, unique N-Triples lines, worked out one line at a time."""
+    stats = kg.dumps.GraphStats()
+    subjects, properties = set(), set()
+    rdf_type = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    for line in lines:
+        subject, predicate, rest = line.split(b" ", 2)
+        stats.triples += 1
+        subjects.add(subject)
+        properties.add(predicate)
+        if predicate == rdf_type and rest.startswith(b"<"):
+            stats.classes[rest[1 : rest.rindex(b">")].decode()] += 1
+    stats.subjects, stats.properties = len(subjects), len(properties)
+    stats.entities = sum(1 for subject in subjects if subject.startswith(b"<"))
+    return stats
+
+
+@pytest.mark.parametrize("least", [1, 4, 10_000])
+def test_graph_stats_of_lists_of_lines_match_a_line_by_line_count(
+    built: Path, monkeypatch: pytest.MonkeyPatch, least: int
+) -> None:
+    """The statistics counted on lists of a build's sorted lines, cut anywhere (a subject's
+    lines split between lists), with blank-node subjects, a literal that reads like an
+    rdf:type line and an rdf:type with a blank-node object, are those of a count line by
+    line, and the text passed through is the lines'."""
+    lines = (built / "kg.nt").read_bytes().splitlines()
+    lines += [
+        b'<http://x/s> <http://x/p> " <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://x/C> ." .',
+        b"<http://x/s> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> _:b1 .",
+        b"_:b1 <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://x/C> .",
+        b"_:b1 <http://x/q> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> .",
+    ]
+    lines = sorted(set(lines))
+    monkeypatch.setattr(kg.dumps.GraphStats, "LINES_AT_ONCE", least)
+    stats = kg.dumps.GraphStats()
+    text = b"".join(stats.counting(_blocks(lines, random.Random(least))))
+    assert text == b"".join(line + b"\n" for line in lines)
+    assert stats == _stats_line_by_line(lines) == kg.dumps.GraphStats.of_lines(lines)
+    assert stats.classes["http://x/C"] == 1 and stats.entities < stats.subjects
+
+
 def _dump_bytes(folder: Path) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in dump_names()}
 
