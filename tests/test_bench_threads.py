@@ -1,0 +1,56 @@
+"""bench.threads: a real command's stages and the CPU of its threads and child processes,
+read from /proc (no timings asserted: only where the CPU was found)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.threads import profile, stage_table
+from tests.conftest import ROOT
+
+BUSY = """
+import subprocess, sys
+SPIN = "import time\\nend = time.process_time() + {}\\nwhile time.process_time() < end: pass"
+print("kg build: [0s] working alone", file=sys.stderr, flush=True)
+exec(SPIN.format(0.6))
+print("kg build: mapping: 10/20 articles (5.0/s)", file=sys.stderr, flush=True)
+print("kg build: [1s] handing work to a child", file=sys.stderr, flush=True)
+subprocess.run([sys.executable, "-c", SPIN.format(1.5)], check=True)
+"""
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="bench.threads reads Linux's /proc")
+
+
+def test_profile_splits_at_stage_lines_and_finds_whose_cpu_it_was() -> None:
+    stages, code = profile([sys.executable, "-c", BUSY], every=0.1)
+    assert code == 0
+    assert [s.name for s in stages] == [
+        "starting",
+        "kg build: [0s] working alone",
+        "kg build: [1s] handing work to a child",
+    ]
+    alone, handed = stages[1], stages[2]
+    assert alone.cpu["main thread"] > 0.3 and alone.cpu["child main threads"] == 0
+    assert handed.cpu["child main threads"] > 0.5 and handed.cpu["main thread"] < handed.cpu["child main threads"]
+    table = stage_table(stages, cores=2)
+    assert "| kg build: [1s] handing work to a child" in table and "child main threads" in table
+
+
+def test_command_line_runs_the_command_and_gives_its_exit_code() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.threads", "--", sys.executable, "-c", "import sys; sys.exit(3)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3
+    assert done.stdout.splitlines()[0].startswith("| stage (from the line that starts it)")
+    missing = subprocess.run(
+        [sys.executable, "-m", "bench.threads"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert missing.returncode == 2 and "give the command to run after --" in missing.stderr
