@@ -116,7 +116,7 @@ class GraphStats:
             if _RDF_TYPE_BETWEEN in text:
                 classes.update(_CLASS_LINE.findall(text))
             yield text
-        self.properties += len(properties)
+        self.properties = len(properties)
         for class_iri, count in classes.items():
             self.classes[class_iri.decode()] += count
 

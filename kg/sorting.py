@@ -40,17 +40,17 @@ def read_blocks(path: Path, size: int = BLOCK_BYTES) -> Iterator[list[bytes]]:
     """The lines of a file of newline-ended lines, without their newlines, in lists of
     about size bytes of lines (split in C, not read one by one)."""
     with path.open("rb") as handle:
-        rest = b""
+        pending: list[bytes] = []  # the start of a line not yet ended (several reads of a long one)
         while data := handle.read(size):
-            data = rest + data
             cut = data.rfind(b"\n")
-            if cut < 0:  # a line longer than size: read on
-                rest = data
+            if cut < 0:
+                pending.append(data)
                 continue
-            rest = data[cut + 1 :]
-            yield data[:cut].split(b"\n")
-        if rest:  # a last line without its newline
-            yield [rest]
+            text = b"".join([*pending, data[:cut]]) if pending else data[:cut]
+            pending = [data[cut + 1 :]]
+            yield text.split(b"\n")
+        if last := b"".join(pending):  # a last line without its newline
+            yield [last]
 
 
 def merge_blocks(runs: Sequence[Iterable[list[bytes]]], unique: bool = False) -> Iterator[list[bytes]]:
