@@ -15,7 +15,6 @@ from pathlib import Path
 RUN_LINES = 200_000
 #: Run files merged at once; more runs are first merged into bigger ones, this many at a time.
 FAN_IN = 128
-_READ_BUFFER = 1 << 16
 #: Bytes of a run file read (and split into lines) at a time when runs are merged.
 BLOCK_BYTES = 1 << 20
 
@@ -31,9 +30,8 @@ def _unique(lines: Iterable[bytes]) -> Iterator[bytes]:
 
 def read_lines(path: Path) -> Iterator[bytes]:
     """The lines of a file of newline-ended lines, without their newlines, streamed."""
-    with path.open("rb", buffering=_READ_BUFFER) as handle:
-        for line in handle:
-            yield line[:-1]
+    for block in read_blocks(path):
+        yield from block
 
 
 def read_blocks(path: Path, size: int = BLOCK_BYTES) -> Iterator[list[bytes]]:
