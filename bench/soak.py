@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.threads import process_tree
+
 ROOT = Path(__file__).resolve().parent.parent
 FAST_QUERIES = [
     "SELECT ?h WHERE { ?a a <http://schema.org/NewsArticle> ; <http://schema.org/headline> ?h }",
@@ -71,12 +73,7 @@ def _wait(url: str, timeout: float = 60) -> None:
 def _rss_mb(pid: int) -> float:
     """RSS of a process and its descendants (granian's workers, the query workers), in MB."""
     total = 0
-    parents = {int(p.name): _ppid(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit()}
-    pids, frontier = [pid], [pid]
-    while frontier:
-        frontier = [child for child, parent in parents.items() if parent in frontier]
-        pids += frontier
-    for each in pids:
+    for each in process_tree(pid):
         try:
             for line in Path(f"/proc/{each}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -84,13 +81,6 @@ def _rss_mb(pid: int) -> float:
         except OSError:
             continue
     return total / 1024
-
-
-def _ppid(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return -1
 
 
 LUA = """

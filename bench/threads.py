@@ -29,13 +29,18 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _PROGRESS = (" articles (", " parts (")
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    with contextlib.suppress(OSError):  # gone meanwhile
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with contextlib.suppress(OSError):
-                found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-    return found
+def process_tree(root: int) -> list[int]:
+    """root and every process descended from it (from /proc's children lists; processes
+    that end meanwhile are left out)."""
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        with contextlib.suppress(OSError):  # gone meanwhile
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with contextlib.suppress(OSError):
+                    pending += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    return tree
 
 
 def thread_times(root: int) -> dict[tuple[int, int], tuple[str, float]]:
@@ -43,10 +48,7 @@ def thread_times(root: int) -> dict[tuple[int, int], tuple[str, float]]:
     Labels: 'main thread' (root's), 'child main threads', and other threads by name
     ('child: NAME' in a child process)."""
     times: dict[tuple[int, int], tuple[str, float]] = {}
-    pending = [root]
-    while pending:
-        pid = pending.pop()
-        pending += _children(pid)
+    for pid in process_tree(root):
         try:
             tasks = os.listdir(f"/proc/{pid}/task")
         except OSError:

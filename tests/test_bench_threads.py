@@ -3,8 +3,12 @@ read from /proc (no timings asserted: only where the CPU was found)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -54,3 +58,26 @@ def test_command_line_runs_the_command_and_gives_its_exit_code() -> None:
         [sys.executable, "-m", "bench.threads"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert missing.returncode == 2 and "give the command to run after --" in missing.stderr
+
+
+def test_process_tree_finds_a_child_of_a_child() -> None:
+    """What bench.threads and bench.soak both walk: a process, its child and the child's child."""
+    from bench.threads import process_tree
+
+    nap = "import time; time.sleep(5)"
+    sleeper = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {nap!r}]); time.sleep(5)"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {sleeper!r}])"]
+    )
+    try:
+        for _ in range(100):
+            tree = process_tree(parent.pid)
+            if len(tree) == 3:
+                break
+            time.sleep(0.05)
+        assert tree[0] == parent.pid and len(tree) == 3
+    finally:
+        for pid in reversed(tree):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        parent.wait()
