@@ -11,8 +11,9 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -544,6 +545,7 @@ def _build_from(
     gc.freeze()
     loader = None
     sorter = None
+    validation = None
     try:
         if settings.store == "oxigraph":  # loaded on a second thread as the quads are mapped
             loader = StoreLoader(OxigraphStore(staging / STORE_DIR, read_only=False))
@@ -554,7 +556,18 @@ def _build_from(
         sorter = DumpSorter(staging, tee=loader.add_lines if loader else None, keep_whole_graphs=keep)
         sort_mapped(sorter, mapped)
         quad_count = sorter.quads
-        stages(f"mapped {quad_count} quads; writing the dumps")
+        parts = len(articles) + 1  # validated: each article graph, then the other graphs together
+
+        def validated() -> Callable[[int], None] | None:
+            """The validation's progress callback (made when it begins)."""
+            checked = progress_for("validating") if progress_for else None
+            return (lambda done: checked(min(done, parts), parts)) if checked else None
+
+        if validate and _kept_whole(sorter):
+            stages(f"mapped {quad_count} quads; validating them and writing the dumps")
+            validation = _BackgroundValidation(staging, settings, allow_invalid, sorter, validated())
+        else:
+            stages(f"mapped {quad_count} quads; writing the dumps")
         dumps, stats = sorter.write(staging)
         void = void_triples(minter, stats, dumps, modified=ended, license_iri=settings.license)
         void_quads = list(quads_to_ox((s, p, o, minter.void_graph()) for s, p, o in void))
@@ -564,6 +577,8 @@ def _build_from(
             prefixes=dict(_void_prefixes()),
         )
         (staging / VOID_FILE).write_bytes(void_ttl or b"")
+        if validation is not None:
+            validation.add_late(void_quads)
         gc.collect()
         checked: dict[str, str | None] = {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None}
         if loader is not None:  # a remote store gets no summaries
@@ -588,17 +603,13 @@ def _build_from(
             problems=problems,
             reused=reused,
         )
-        if validate:
+        if validation is not None:
+            stages("finishing the validation")
+            running, validation = validation, None
+            result.validation = running.finish()
+        elif validate:
             stages("validating")
-            parts = len(articles) + 1  # each article graph, then the other graphs together
-            checked_parts = progress_for("validating") if progress_for else None
-            result.validation = _validate_staging(
-                staging,
-                settings,
-                allow_invalid,
-                validated=(lambda done: checked_parts(min(done, parts), parts)) if checked_parts else None,
-                sorter=sorter,
-            )
+            result.validation = _validate_staging(staging, settings, allow_invalid, validated(), sorter)
         sorter.close()
         if settings.store == "sparql":
             stages(f"loading the remote store {settings.sparql_gsp or settings.sparql_update_endpoint}")
@@ -608,6 +619,8 @@ def _build_from(
         staging.chmod(0o755)
         publish(staging, out_dir)
     except BaseException as exc:
+        if validation is not None:
+            validation.abandon()
         if loader is not None:
             loader.abandon()
         if sorter is not None:
@@ -665,51 +678,55 @@ def _check_validation_inputs(settings: Settings) -> None:
         raise BuildError(f"cannot validate the build: {exc} (settings shapes_dir, ontology_dir)") from exc
 
 
+def _kept_whole(sorter: DumpSorter | None) -> bool:
+    """Whether the sorter kept its in-order file of article graphs, each of them whole in it."""
+    from kg.validate import is_article_graph_nt
+
+    return (
+        sorter is not None
+        and sorter.keep_whole_graphs
+        and not any(is_article_graph_nt(graph) for graph in sorter.side_graphs)
+    )
+
+
 def _validate_staging(
     staging: Path,
     settings: Settings,
     allow_invalid: bool,
     validated: Callable[[int], None] | None = None,
     sorter: DumpSorter | None = None,
+    late: Callable[[], Iterable[ox.Quad]] | None = None,
+    stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Validate the staged build; write validation.ttl and validation.json into it
-    (validated: as in kg.validate.validate_quads). With the build's store, the statements
-    outside article graphs come from the store, and the article graphs from the sorter
-    when it kept every one of them whole (else from kg.trig)."""
+    (validated: as in kg.validate.validate_quads). When the sorter kept every article
+    graph whole (_kept_whole), they and the other statements come from it
+    (DumpSorter.side_quads), late giving the rest (the dataset description, asked for
+    once the article graphs are done), and stop, once set, ends the work; otherwise from
+    kg.trig and void.ttl, with the statements outside article graphs from the build's
+    store when it has one."""
     from kg.reports import format_text, write_json, write_turtle
-    from kg.validate import (
-        ValidationInputError,
-        is_article_graph_nt,
-        run_validation,
-        store_others,
-        validate_article_text,
-    )
+    from kg.validate import ValidationInputError, run_validation, store_others, validate_article_text
 
-    files = [staging / "kg.trig", staging / VOID_FILE]
-    others = store_others(staging / STORE_DIR) if settings.store == "oxigraph" else None
-    whole = (  # the sorter kept its in-order file, and every article graph is whole in it
-        sorter is not None
-        and sorter.keep_whole_graphs
-        and not any(is_article_graph_nt(graph) for graph in sorter.side_graphs)
-    )
     try:
         with executor_for(settings) as executor:
-            if others is not None and sorter is not None and whole:
+            if sorter is not None and _kept_whole(sorter):
                 outcome = validate_article_text(
-                    sorter.whole_graphs(),
-                    others,
+                    _until(stop, sorter.whole_graphs()),
+                    sorter.side_quads,
                     settings.shapes_dir,
                     settings.ontology_dir,
                     executor=executor,
                     validated=validated,
+                    late=late,
                 )
             else:
                 outcome = run_validation(
-                    files,
+                    [staging / TRIG_FILE, staging / VOID_FILE],
                     settings.shapes_dir,
                     settings.ontology_dir,
                     executor=executor,
-                    others=others,
+                    others=store_others(staging / STORE_DIR) if settings.store == "oxigraph" else None,
                     validated=validated,
                 )
     except ValidationInputError as exc:
@@ -733,6 +750,60 @@ def _validate_staging(
         "infos": outcome.count("Info"),
         "engine": outcome.engine,
     }
+
+
+class _Stopped(Exception):
+    """The build stopped before its validation was done."""
+
+
+def _until(stop: threading.Event | None, items: Iterable[bytes]) -> Iterator[bytes]:
+    """items, until stop is set (then _Stopped)."""
+    for item in items:
+        if stop is not None and stop.is_set():
+            raise _Stopped
+        yield item
+
+
+class _BackgroundValidation:
+    """_validate_staging on a thread, from the sorter's whole article graphs (_kept_whole),
+    begun as soon as the articles are mapped: its workers take the cores the dumps and the
+    summaries leave idle, and its tasks are made meanwhile. add_late() hands it what was
+    made after the mapping (the dataset description: it is validated with the other
+    statements outside article graphs, after the article graphs), finish() waits for its
+    result (or its error); abandon() stops it when the build fails."""
+
+    def __init__(
+        self,
+        staging: Path,
+        settings: Settings,
+        allow_invalid: bool,
+        sorter: DumpSorter,
+        validated: Callable[[int], None] | None,
+    ) -> None:
+        self._late: Future[list[ox.Quad]] = Future()
+        self._stop = threading.Event()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="kg-validate")
+        self._result = self._thread.submit(
+            _validate_staging, staging, settings, allow_invalid, validated, sorter, self._late.result, self._stop
+        )
+
+    def add_late(self, late: list[ox.Quad]) -> None:
+        """The statements made after the mapping, to validate with the others."""
+        self._late.set_result(late)
+
+    def finish(self) -> dict[str, Any]:
+        """The validation's summary (as _validate_staging's), once done (add_late first)."""
+        try:
+            return self._result.result()
+        finally:
+            self._thread.shutdown()
+
+    def abandon(self) -> None:
+        """Stop the validation and wait until it has (its workers are stopped, not waited for)."""
+        self._stop.set()
+        if not self._late.done():
+            self._late.set_exception(_Stopped())
+        self._thread.shutdown()  # whatever it raised (_Stopped, most likely) is of no use now
 
 
 def _void_prefixes() -> dict[str, str]:

@@ -222,8 +222,9 @@ class DumpSorter:
     the size of the corpus; the run files go in a folder made in `folder` and are removed
     when the dumps are written (or on close()). tee, when given, gets every line added as
     well (the build's background store load). keep_whole_graphs: the graphs given whole
-    and in order (add_graph) stay readable with whole_graphs() after the dumps are written,
-    until close() (the build validates its article graphs from them)."""
+    and in order (add_graph) stay readable with whole_graphs(), and every other statement
+    with side_quads(), while the dumps are written and after, until close() (the build
+    validates its article graphs from them, beside the dumps)."""
 
     def __init__(
         self,
@@ -252,12 +253,16 @@ class DumpSorter:
         self._last_graph = b""
         #: The named graphs that got lines by add_lines() (sorted on disk, not in the ordered file).
         self.side_graphs: set[bytes] = set()
+        # those lines and the default graph's once more, each once, for side_quads()
+        self._side = LineSorter(folder, unique=True, run_lines=run_lines, fan_in=fan_in) if keep_whole_graphs else None
 
     def add_lines(self, quad_lines: list[bytes]) -> None:
         """N-Quads lines of quads in named graphs."""
         self._add_to_union(quad_lines)
         graphs = [graph_of_quad_line(line) for line in quad_lines]
         self.side_graphs.update(graphs)
+        if self._side is not None:
+            self._side.extend(quad_lines)
         self.by_graph.extend([graph + b" " + line for graph, line in zip(graphs, quad_lines, strict=True)])
 
     def _add_to_union(self, quad_lines: list[bytes]) -> None:
@@ -298,10 +303,18 @@ class DumpSorter:
         if self._ordered_path is None:
             return
         if self._ordered is not None:
-            self._ordered.close()
+            self._ordered.close()  # (closing twice, here and for kg.trig, is harmless)
         with self._ordered_path.open("rb") as handle:
             for size in self._ordered_sizes:
                 yield handle.read(size)
+
+    def side_quads(self) -> Iterator[ox.Quad]:
+        """Every quad given by add_lines() and add_default_lines() (not the whole graphs),
+        each once, in N-Quads line order; once, when the sorter keeps its whole graphs."""
+        if self._side is None:
+            raise ValueError("side_quads() needs a sorter made with keep_whole_graphs")
+        lines = self._side.sorted()
+        yield from ox.parse(cast(IO[bytes], _LinesReader(lines)), format=ox.RdfFormat.N_QUADS)
 
     def _trig_quads(self) -> Iterator[ox.Quad]:
         """Every quad in TriG order (by graph, then N-Quads line; repeats kept): the graphs
@@ -328,6 +341,8 @@ class DumpSorter:
             self.tee(lines)
         self.union.extend(lines)
         self.by_graph.extend([b" " + line for line in lines])
+        if self._side is not None:
+            self._side.extend(lines)
 
     def add_quads(self, quads: Iterable[ox.Quad], batch: int = 50_000) -> None:
         """Quads as objects, serialised a batch at a time, so a build never holds more than
@@ -392,6 +407,8 @@ class DumpSorter:
         """Remove the run files (the dumps written are kept)."""
         self.union.close()
         self.by_graph.close()
+        if self._side is not None:
+            self._side.close()
         if self._ordered is not None:
             self._ordered.close()
         if self._ordered_path is not None:

@@ -77,5 +77,8 @@ class Stages:
         self.started = clock()
 
     def __call__(self, stage: str) -> None:
-        self.stream.write(f"{self.label}: [{_duration(self.clock() - self.started)}] {stage}\n")
+        # on a terminal, over a progress bar still drawn on the line (the validation's runs
+        # on beside the later stages): the bar is drawn again below at its next step
+        clear = "\r\x1b[K" if getattr(self.stream, "isatty", lambda: False)() else ""
+        self.stream.write(f"{clear}{self.label}: [{_duration(self.clock() - self.started)}] {stage}\n")
         self.stream.flush()

@@ -509,6 +509,10 @@ class _Shared:
         self.triples: list[ox.Triple] = []
         self.by_subject: dict[object, list[ox.Triple]] = defaultdict(list)
         self.used_of: dict[object, list[ox.Triple]] = defaultdict(list)
+        self.add(quads, seen)
+
+    def add(self, quads: Iterable[ox.Quad], seen: set[object] | None = None) -> None:
+        """Take in more quads (as __init__ does)."""
         current: object = None
         in_article = False
         for q in quads:
@@ -620,16 +624,19 @@ def _found(lines: bytes, middle: bytes, subjects: bool) -> Iterator[bytes]:
         at = lines.find(middle, at + len(middle))
 
 
-def _text_parts(graphs: Iterable[bytes], others: QuadSource, tally: _Tally | None = None) -> Iterator[bytes]:
+def _text_parts(
+    graphs: Iterable[bytes], others: QuadSource, tally: _Tally | None = None, late: QuadSource | None = None
+) -> Iterator[bytes]:
     """The parts validation_parts would make, from article graphs given as N-Quads text (each the
     newline-ended lines of one whole graph, graphs of any other kind skipped) and the
-    statements outside them (others): the article's lines lose their graph name and the
-    few terms its part's extra statements depend on are found by searching the text, in
-    C, instead of parsing every statement into Python objects (the build's validation,
-    from the article graphs it mapped, in order)."""
+    statements outside them (others, and late: more of them, asked for only once the
+    article graphs are done, which none of the article parts depend on, such as the
+    dataset description): the article's lines lose their graph name and the few terms
+    its part's extra statements depend on are found by searching the text, in C, instead
+    of parsing every statement into Python objects (the build's validation, from the
+    article graphs it mapped, in order)."""
     tally = tally if tally is not None else _Tally()
     shared = _Shared(others())
-    shared.count(tally)
     used_of = {str(node).encode(): used for node, used in shared.used_of.items()}
     for block in graphs:
         first = block[: block.index(b"\n")]
@@ -645,6 +652,9 @@ def _text_parts(graphs: Iterable[bytes], others: QuadSource, tally: _Tally | Non
         tally.parts += 1
         extra = shared.extra(builds, (u for n in subjects for u in used_of.get(n, ())))
         yield triples + (ox.serialize(extra, format=ox.RdfFormat.N_TRIPLES) or b"") if extra else triples
+    if late is not None:
+        shared.add(late())
+    shared.count(tally)
     if shared.triples:
         tally.parts += 1
         yield shared.part()
@@ -769,12 +779,14 @@ def validate_article_text(
     jobs: int = 0,
     executor: Executor | None = None,
     validated: Callable[[int], None] | None = None,
+    late: QuadSource | None = None,
 ) -> ValidationOutcome:
     """validate_quads for a build whose article graphs are at hand as N-Quads text, each
-    the lines of one whole graph (see _text_parts), with others giving every statement
-    outside them: the same results, without parsing the article graphs in this process."""
+    the lines of one whole graph (see _text_parts), with others (and late, called when
+    the article graphs are done) giving every statement outside them: the same results,
+    without parsing the article graphs in this process."""
     return _validate_parts(
-        lambda tally: _text_parts(graphs, others, tally),
+        lambda tally: _text_parts(graphs, others, tally, late),
         shapes_dir,
         ontology_dir,
         engine=engine,

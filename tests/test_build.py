@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -15,11 +16,12 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from kg.build import BuildError, BuildResult, build
-from kg.dumps import DUMP_FILES, GZIPPED, dump_names
+from kg.build import BuildError, BuildResult, _BackgroundValidation, build
+from kg.dumps import DUMP_FILES, GZIPPED, DumpSorter, dump_names
 from kg.extract.entities import SpacyExtractor
 from kg.namespaces import DCAT, OA, PROV, SCHEMA, SPDX, VOID
 from kg.settings import Settings
+from kg.terms import graph_of_quad_line
 from tests.conftest import RAW, ROOT, SEED_EPOCH
 
 BASE = "http://127.0.0.1:8000/"
@@ -375,3 +377,66 @@ def test_build_validation_report_is_that_of_its_dumps(built: Path) -> None:
     assert turtle.getvalue() == (built / "validation.ttl").read_bytes()
     assert format_json(outcome) == (built / "validation.json").read_text(encoding="utf-8")
     assert not list(built.glob("trig-order-*")), "the article graphs kept for validation are removed"
+
+
+def _sorter_of(built: Path, folder: Path) -> tuple[DumpSorter, list[ox.Quad]]:
+    """A sorter given a build's quads as the build gives them (article graphs whole and in
+    order, the other graphs loose) but for the dataset description, returned apart."""
+    from kg.validate import is_article_graph_nt
+
+    sorter = DumpSorter(folder, keep_whole_graphs=True)
+    by_graph: dict[bytes, list[bytes]] = {}
+    for line in (ox.serialize(ox.parse(path=str(built / "kg.trig")), format=ox.RdfFormat.N_QUADS) or b"").splitlines():
+        by_graph.setdefault(graph_of_quad_line(line), []).append(line)
+    for graph in sorted(by_graph, key=lambda g: g + b" "):
+        (sorter.add_graph if is_article_graph_nt(graph) else sorter.add_lines)(by_graph[graph])
+    void = list(ox.parse(path=str(built / "void.ttl"), format=ox.RdfFormat.TURTLE))
+    return sorter, [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(f"{BASE}graph/void")) for t in void]
+
+
+def test_validation_beside_the_dumps_gives_the_build_s_report(built: Path, tmp_path: Path) -> None:
+    """The build's validation on its thread (begun before the dumps are written, handed the
+    dataset description once made) writes the report validating the files gives; asked
+    to stop before that, it stops at once and writes nothing."""
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    settings = Settings(raw_dir=RAW, out_dir=tmp_path / "out")
+    sorter, void = _sorter_of(built, staging)
+    done: list[int] = []
+    running = _BackgroundValidation(staging, settings, False, sorter, done.append)
+    sorter.write(staging)
+    running.add_late(void)
+    assert running.finish()["violations"] == 0
+    for name in ("validation.ttl", "validation.json"):
+        assert (staging / name).read_bytes() == (built / name).read_bytes()
+    assert done[-1] == 3, "two article graphs and the other graphs"
+    sorter.close()
+
+    sorter, void = _sorter_of(built, tmp_path / "again")
+    stopped = _BackgroundValidation(tmp_path / "again", settings, False, sorter, None)
+    stopped.abandon()  # while it waits for the dataset description, or before
+    assert not [t for t in threading.enumerate() if t.name.startswith("kg-validate")]
+    assert not list((tmp_path / "again").glob("validation.*"))
+    sorter.close()
+
+
+def test_a_build_stopped_beside_its_validation_stops_it_and_keeps_out(
+    tmp_path: Path, built: Path, extractor: SpacyExtractor
+) -> None:
+    """Ctrl-C (here from the stage callback) while the validation runs beside the later
+    stages: the validation's thread ends, no staging is left, the old out/ is kept."""
+    out = tmp_path / "out"
+    shutil.copytree(built, out)
+    before = (out / "kg.nt").read_bytes()
+
+    def stages(stage: str) -> None:
+        if stage == "finishing the store load":
+            assert [t for t in threading.enumerate() if t.name.startswith("kg-validate")]
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build(Settings(raw_dir=RAW, out_dir=out), extractor=extractor, force=True, stages=stages)
+    assert not [t for t in threading.enumerate() if t.name.startswith("kg-validate")]
+    assert (out / "kg.nt").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")) == [".out.cache", ".out.lock"]
+    assert gc.get_freeze_count() == 0

@@ -370,6 +370,31 @@ def test_compact_iris_take_the_longest_namespace_that_leaves_a_usable_local_name
     assert _Compactor({})("http://x.org/a") == "http://x.org/a"
 
 
+def test_side_quads_are_every_quad_not_in_a_whole_graph_once(tmp_path: Path) -> None:
+    """With keep_whole_graphs, side_quads() gives the quads of add_lines() and
+    add_default_lines() (a graph out of order included), each once, while write() runs on
+    the same sorter (the build validates from it on a thread beside the dumps); without
+    keep_whole_graphs it refuses."""
+    line = b"<http://x/s> <http://x/p> <http://x/o%d> <http://x/g%d> ."
+    sorter = kg.dumps.DumpSorter(tmp_path / "sorted", keep_whole_graphs=True, run_lines=2)
+    sorter.add_graph([line % (1, 1)])
+    sorter.add_lines([line % (2, 5), line % (1, 5), line % (2, 5)])
+    sorter.add_graph([line % (3, 0)])  # out of order: sorted with the loose lines
+    sorter.add_default_lines([b"<http://x/s> <http://x/p> <http://x/d> ."] * 2)
+    side = sorter.side_quads()
+    first = next(side)
+    sorter.write(tmp_path)
+    s, p = ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p")
+
+    def quad(o: str, g: str | None) -> ox.Quad:
+        return ox.Quad(s, p, ox.NamedNode(f"http://x/{o}"), ox.NamedNode(f"http://x/{g}") if g else ox.DefaultGraph())
+
+    assert [first, *side] == [quad("d", None), quad("o1", "g5"), quad("o2", "g5"), quad("o3", "g0")]
+    sorter.close()
+    with pytest.raises(ValueError, match="keep_whole_graphs"):
+        next(kg.dumps.DumpSorter(tmp_path / "other").side_quads())
+
+
 def test_whole_graphs_are_kept_for_validation_until_close(tmp_path: Path) -> None:
     """With keep_whole_graphs, the graphs add_graph wrote in order are read back after the
     dumps, each as its sorted lines; graphs given loose (or out of order) are named in

@@ -65,11 +65,20 @@ def test_kg_build_logs_progress_when_not_a_terminal(tmp_path: Path) -> None:
     assert [re.sub(r"\d+", "N", stage) for stage in stages] == [
         "read N articles; extracting their entities",
         "resolved N mentions to N entities; mapping",
-        "mapped N quads; writing the dumps",
+        "mapped N quads; validating them and writing the dumps",
         "finishing the store load",
         "summarising the entities at least N articles mention",
-        "validating",
+        "finishing the validation",
     ]
+
+
+def test_a_stage_on_a_terminal_clears_a_bar_drawn_on_its_line() -> None:
+    """The validation's bar runs on beside the build's later stages: a stage line first
+    clears the bar's line (which the bar draws again at its next step)."""
+    stream, clock = Terminal(), Clock()
+    Progress("validating", unit="parts", stream=stream, clock=clock)(1, 4)
+    Stages("kg build", stream=stream, clock=clock)("summarising")
+    assert stream.getvalue().endswith("\r\x1b[Kkg build: [0s] summarising\n")
 
 
 def test_stages_say_when_each_began() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -247,14 +248,17 @@ def _article_blocks(quads: list[ox.Quad]) -> list[bytes]:
     return [b"\n".join(sorted(lines[g])) + b"\n" for g in sorted(lines, key=lambda g: f"{g}>")]
 
 
+@pytest.mark.parametrize("late", [False, True], ids=["others", "void-late"])
 @pytest.mark.parametrize("engine", ENGINES)
 def test_article_graphs_as_text_give_the_whole_graph_results(
-    built: Path, shapes: Graph, ontology: Graph, tmp_path: Path, engine: str
+    built: Path, shapes: Graph, ontology: Graph, tmp_path: Path, engine: str, late: bool
 ) -> None:
     """validate_article_text (the build's way: article graphs as the N-Quads text it mapped,
     the other statements from the store) finds what one whole-graph run finds, also
     violations (a mention quote changed, an offset beyond the body), with the same counts;
-    graphs of other kinds among the blocks are skipped (the store gives them)."""
+    graphs of other kinds among the blocks are skipped (the store gives them). Also with
+    the dataset description given late (as the build does: it is made after the dumps,
+    while the article graphs are validated), asked for only once the article graphs are done."""
     quads = list(ox.parse(path=str(built / "kg.trig"), format=ox.RdfFormat.TRIG))
     exact = next(q for q in quads if q.predicate.value.endswith("#exact"))
     end = [q for q in quads if q.predicate.value.endswith("#end")][-1]  # of another mention
@@ -271,9 +275,35 @@ def test_article_graphs_as_text_give_the_whole_graph_results(
     violations = [r for r in whole.results if r.severity == "Violation"]
     assert len(violations) == 2, [r.message for r in violations]
     others = store_others(built / "store")
-    outcome = validate_article_text(
-        _article_blocks(broken), others, ROOT / "shapes", ROOT / "ontology", engine=engine, jobs=1
-    )
+    blocks = _article_blocks(broken)
+    asked: list[int] = []
+    if late:
+        void = ox.NamedNode("http://127.0.0.1:8000/graph/void")  # the suite's build's base IRI
+        outside = list(others())
+        assert any(q.graph_name == void for q in outside)
+        read: list[bytes] = []
+
+        def reading() -> Iterator[bytes]:
+            for block in blocks:
+                read.append(block)
+                yield block
+
+        def void_quads() -> list[ox.Quad]:
+            asked.append(len(read))
+            return [q for q in outside if q.graph_name == void]
+
+        outcome = validate_article_text(
+            reading(),
+            lambda: [q for q in outside if q.graph_name != void],
+            ROOT / "shapes",
+            ROOT / "ontology",
+            engine=engine,
+            jobs=1,
+            late=void_quads,
+        )
+        assert asked == [len(blocks)], "the late statements are asked for once, after every article graph"
+    else:
+        outcome = validate_article_text(blocks, others, ROOT / "shapes", ROOT / "ontology", engine=engine, jobs=1)
     assert [r.key for r in outcome.results] == [r.key for r in whole.results]
     assert (outcome.partitions, outcome.articles, outcome.triples) == (3, 2, whole.triples)
     assert all(r.file for r in outcome.results if r.focus.startswith(ARTICLE_003))
