@@ -7,6 +7,7 @@ the resident memory when it started and ended and the peak while it ran (sampled
 from __future__ import annotations
 
 import argparse
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,14 +29,17 @@ class Stage:
 
 
 class Sampler:
-    """Samples this process's RSS in a thread; stages read the peak since they began."""
+    """Samples this process's RSS in a thread; each stage reads the peak since it began
+    (stages may overlap: the build validates on a thread beside its dumps)."""
 
     def __init__(self, every: float = 0.05) -> None:
         self.process = psutil.Process()
         self.every = every
-        self.peak = self.now()
-        self.overall = self.peak
+        self.overall = self.now()
         self.stages: list[Stage] = []
+        self._peaks: dict[int, float] = {}  # the running stages' peaks so far
+        self._keys = itertools.count()
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -45,19 +49,28 @@ class Sampler:
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            rss = self.now()
-            self.peak = max(self.peak, rss)
+            self.note(self.now())
+
+    def note(self, rss: float) -> None:
+        """Count rss (MB) towards the overall peak and every running stage's."""
+        with self._lock:
             self.overall = max(self.overall, rss)
+            for key, peak in self._peaks.items():
+                self._peaks[key] = max(peak, rss)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         start, began = self.now(), time.perf_counter()
-        self.peak = start
+        with self._lock:
+            key = next(self._keys)
+            self._peaks[key] = start
         try:
             yield
         finally:
             end = self.now()
-            self.stages.append(Stage(name, time.perf_counter() - began, start, end, max(self.peak, end)))
+            with self._lock:
+                peak = max(self._peaks.pop(key), end)
+            self.stages.append(Stage(name, time.perf_counter() - began, start, end, peak))
 
     def stop(self) -> None:
         self._stop.set()
@@ -98,7 +111,7 @@ def profile_build(raw: Path, out: Path, cache: Path | None = None) -> tuple[list
     ]
     try:
         began = time.perf_counter()
-        settings = Settings(raw_dir=raw, out_dir=out, **({"cache_dir": cache} if cache else {}))
+        settings = Settings(raw_dir=raw, out_dir=out, cache_dir=cache) if cache else Settings(raw_dir=raw, out_dir=out)
         kb.build(settings, allow_invalid=True, force=True)
         seconds = time.perf_counter() - began
     finally:
