@@ -4,10 +4,13 @@ annotations pointing at the raw file of each article."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
@@ -15,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from kg.namespaces import PREFIXES, curie
-from kg.validate import SEVERITIES, ValidationOutcome, ValidationResult, report_triples
+from kg.validate import SEVERITIES, ValidationOutcome, ValidationResult, nt_term, report_iri
 
 FORMATS = ("text", "turtle", "json", "junit", "github")
 #: Version of the JSON report layout (documented in the README); bump on incompatible change.
@@ -58,9 +61,60 @@ def format_text(outcome: ValidationOutcome) -> str:
     return "\n".join(lines) + "\n"
 
 
+_SH = "http://www.w3.org/ns/shacl#"
+_LOCAL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+#: Results written to the Turtle report at a time.
+_TURTLE_CHUNK = 2_000
+
+
+@functools.lru_cache(maxsize=4096)
+def _turtle_iri(text: str) -> str:
+    """An IRI of the report in Turtle: a prefixed name when its namespace is one of PREFIXES
+    and the rest a plain name, else <IRI> (made valid as report_triples makes it)."""
+    for prefix, namespace in PREFIXES.items():
+        if text.startswith(namespace) and _LOCAL_NAME.fullmatch(text[len(namespace) :]):
+            return f"{prefix}:{text[len(namespace) :]}"
+    return str(report_iri(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _turtle_literal(text: str) -> str:
+    return str(ox.Literal(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _turtle_term(n_triples: str) -> str:
+    term = nt_term(n_triples)
+    return _turtle_iri(term.value) if isinstance(term, ox.NamedNode) else str(term)
+
+
+def _turtle_result(i: int, r: ValidationResult) -> str:
+    focus = str(report_iri(r.focus)) if r.focus_is_iri else str(ox.BlankNode(r.focus))
+    shape = _turtle_iri(r.shape) if "://" in r.shape else str(ox.BlankNode(r.shape))
+    path = f" ;\n\tsh:resultPath {_turtle_iri(r.path)}" if r.path else ""
+    value = f" ;\n\tsh:value {_turtle_term(r.value_term)}" if r.value_term else ""
+    return (
+        f"_:r{i} a sh:ValidationResult ;\n\tsh:focusNode {focus} ;\n"
+        f"\tsh:resultSeverity {_turtle_iri(_SH + r.severity)} ;\n\tsh:resultMessage {_turtle_literal(r.message)} ;\n"
+        f"\tsh:sourceConstraintComponent {_turtle_iri(r.constraint)} ;\n\tsh:sourceShape {shape}{path}{value} .\n"
+    )
+
+
 def write_turtle(outcome: ValidationOutcome, out: IO[bytes]) -> None:
-    """The standard sh:ValidationReport as Turtle, written as it is made."""
-    ox.serialize(report_triples(outcome), output=out, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    """The standard sh:ValidationReport as Turtle (the triples of kg.validate.report_triples),
+    written as text a chunk of results at a time: making each result's triples as term
+    objects for a serialiser took 7.7 s for the 300,000 results of 100,000 articles."""
+    head = "".join(f"@prefix {prefix}: <{namespace}> .\n" for prefix, namespace in PREFIXES.items())
+    head += f"_:report a sh:ValidationReport ;\n\tsh:conforms {str(outcome.conforms).lower()}"
+    out.write(head.encode("utf-8"))
+    results = outcome.results
+    for start in range(0, len(results), _TURTLE_CHUNK):
+        ids = range(start, min(start + _TURTLE_CHUNK, len(results)))
+        out.write((" ;\n\tsh:result " if start == 0 else " , ").encode() + " , ".join(f"_:r{i}" for i in ids).encode())
+    out.write(b" .\n")
+    for start in range(0, len(results), _TURTLE_CHUNK):
+        chunk = results[start : start + _TURTLE_CHUNK]
+        out.write("".join(_turtle_result(start + i, r) for i, r in enumerate(chunk)).encode("utf-8"))
 
 
 def format_turtle(outcome: ValidationOutcome) -> str:
@@ -100,10 +154,26 @@ def _json_chunks(outcome: ValidationOutcome) -> Iterator[str]:
         yield text + "\n"
         return
     yield text.removesuffix("[]\n}") + "[\n"
-    for i, r in enumerate(outcome.results):
-        item = json.dumps(_json_result(r), indent=2, ensure_ascii=False).replace("\n", "\n    ")
-        yield ("    " if i == 0 else ",\n    ") + item
+    results = outcome.results
+    for start in range(0, len(results), _JSON_CHUNK):
+        chunk = results[start : start + _JSON_CHUNK]
+        yield ("    " if start == 0 else ",\n    ") + ",\n    ".join(_json_item(r) for r in chunk)
     yield "\n  ]\n}\n"
+
+
+#: Results put together as JSON text at a time.
+_JSON_CHUNK = 2_000
+
+
+def _json_item(r: ValidationResult) -> str:
+    """json.dumps(_json_result(r), indent=2, ensure_ascii=False), indented by four more
+    spaces, its strings encoded by json's C encoder (json.dumps with indent encodes in
+    Python: 4.8 s for the 300,000 results of 100,000 articles)."""
+    fields = ",\n".join(
+        f'      "{key}": {encode_basestring(value) if isinstance(value, str) else json.dumps(value)}'
+        for key, value in _json_result(r).items()
+    )
+    return "{\n" + fields + "\n    }"
 
 
 def write_json(outcome: ValidationOutcome, out: IO[str]) -> None:

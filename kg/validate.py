@@ -608,7 +608,7 @@ def _term_of(text: bytes) -> ox.NamedNode | ox.BlankNode:
     if text.startswith(b"_:"):
         return ox.BlankNode(text[2:].decode())
     if b"\\" in text:  # an escaped IRI: read by the parser
-        return cast(ox.NamedNode, _nt_term(text.decode()))
+        return cast(ox.NamedNode, nt_term(text.decode()))
     return ox.NamedNode(text[1:-1].decode())
 
 
@@ -884,21 +884,21 @@ def report_triples(outcome: ValidationOutcome) -> Iterator[ox.Triple]:
     for i, r in enumerate(outcome.results):
         node = ox.BlankNode(f"r{i}")
         yield ox.Triple(node, a, kind)
-        yield ox.Triple(node, focus_node, _report_iri(r.focus) if r.focus_is_iri else ox.BlankNode(r.focus))
+        yield ox.Triple(node, focus_node, report_iri(r.focus) if r.focus_is_iri else ox.BlankNode(r.focus))
         yield ox.Triple(node, severity, sh(r.severity))
         yield ox.Triple(node, message, ox.Literal(r.message))
         yield ox.Triple(node, component, named(r.constraint))
         yield ox.Triple(node, source_shape, named(r.shape) if "://" in r.shape else ox.BlankNode(r.shape))
         if r.path:
-            yield ox.Triple(node, result_path, _report_iri(r.path))
+            yield ox.Triple(node, result_path, report_iri(r.path))
         if r.value_term:
-            yield ox.Triple(node, sh("value"), _nt_term(r.value_term))
+            yield ox.Triple(node, sh("value"), nt_term(r.value_term))
 
 
 _XSD_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
 
 
-def _report_iri(text: str) -> ox.NamedNode:
+def report_iri(text: str) -> ox.NamedNode:
     """An IRI of the report. rdflib reads some IRIs leniently ("http://x/a b" from a Turtle
     file); the report names those with the offending characters percent-encoded."""
     try:
@@ -907,11 +907,11 @@ def _report_iri(text: str) -> ox.NamedNode:
         return ox.NamedNode(quote(text, safe=":/?#[]@!$&'()*+,;=%~"))
 
 
-def _nt_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+def nt_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     """A term written in N-Triples syntax (as rdflib's n3() writes it); a literal of the
     text itself when it is not one pyoxigraph reads."""
     if text.startswith("<") and text.endswith(">"):
-        return _report_iri(text[1:-1])
+        return report_iri(text[1:-1])
     if text.startswith("_:"):
         return ox.BlankNode(text[2:])
     try:

@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
@@ -240,13 +241,14 @@ def _rdflib_report(outcome: ValidationOutcome) -> Graph:
 
 
 def test_streamed_reports_are_the_report(tmp_path: Path) -> None:
-    """validation.ttl is written a triple at a time (pyoxigraph) and validation.json a result
-    at a time; the Turtle is the same graph as the report made in memory with rdflib, the
-    JSON the same bytes as json.dumps of the whole document."""
+    """validation.ttl and validation.json are written as text a chunk of results at a time;
+    the Turtle is the same graph as the report made in memory with rdflib and holds exactly
+    report_triples (blank node labels included), the JSON the same bytes as json.dumps of the
+    whole document (escapes, non-ASCII text, nulls)."""
     from rdflib.compare import isomorphic
 
     from kg.reports import _json_result, format_json, format_turtle, write_json, write_turtle
-    from kg.validate import SEVERITIES
+    from kg.validate import SEVERITIES, report_triples
 
     date = '"2018-13-45"^^<http://www.w3.org/2001/XMLSchema#date>'
     p, s, c = "http://p", "http://s", "http://c"
@@ -255,6 +257,20 @@ def test_streamed_reports_are_the_report(tmp_path: Path) -> None:
         ValidationResult("b0", p, "Violation", "m", "nb1", c, "v", None, None, False, date),
         ValidationResult("http://x/c", p, "Info", "m", s, c, "v", None, None, True, '"hi"@en'),
         ValidationResult("http://x/d", p, "Info", "m", s, c, "x", None, None, True, "<http://x/e>"),
+        ValidationResult("http://x/e", "http://schema.org/1abc", "Info", "tab\there \u2028 \\ back", s, c, "42"),
+        ValidationResult(
+            "http://x/f",
+            "http://schema.org/a-b",
+            "Violation",
+            "m",
+            "http://www.w3.org/ns/shacl#",
+            c,
+            "42",
+            None,
+            None,
+            True,
+            '"42"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        ),
     ]
     lenient = ValidationResult("http://x/a b", p, "Info", "m", s, c, "v", None, None, True, "<http://x/{v}>")
     text = format_turtle(ValidationOutcome([lenient], 1, 1, "turbo"))  # IRIs rdflib read leniently
@@ -265,6 +281,8 @@ def test_streamed_reports_are_the_report(tmp_path: Path) -> None:
             write_turtle(outcome, out)
         streamed = Graph().parse(tmp_path / "report.ttl", format="turtle")
         assert isomorphic(streamed, _rdflib_report(outcome))
+        written = ox.parse(path=str(tmp_path / "report.ttl"), format=ox.RdfFormat.TURTLE)  # keeps blank node ids
+        assert sorted(map(str, written)) == sorted(map(str, report_triples(outcome)))
         assert format_turtle(outcome) == (tmp_path / "report.ttl").read_text(encoding="utf-8")
         document = {
             "version": 1,
