@@ -695,14 +695,14 @@ def _validate_staging(
     allow_invalid: bool,
     validated: Callable[[int], None] | None = None,
     sorter: DumpSorter | None = None,
-    late: Callable[[], Iterable[ox.Quad]] | None = None,
+    late: Future[list[ox.Quad]] | None = None,
     stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Validate the staged build; write validation.ttl and validation.json into it
     (validated: as in kg.validate.validate_quads). When the sorter kept every article
     graph whole (_kept_whole), they and the other statements come from it
-    (DumpSorter.side_quads), late giving the rest (the dataset description, asked for
-    once the article graphs are done), and stop, once set, ends the work; otherwise from
+    (DumpSorter.side_quads), late giving the rest once done (the dataset description:
+    see kg.validate._text_parts), and stop, once set, ends the work; otherwise from
     kg.trig and void.ttl, with the statements outside article graphs from the build's
     store when it has one."""
     from kg.reports import format_text, write_json, write_turtle
@@ -769,8 +769,9 @@ class _BackgroundValidation:
     begun as soon as the articles are mapped: its workers take the cores the dumps and the
     summaries leave idle, and its tasks are made meanwhile. add_late() hands it what was
     made after the mapping (the dataset description: it is validated with the other
-    statements outside article graphs, after the article graphs), finish() waits for its
-    result (or its error); abandon() stops it when the build fails."""
+    statements outside article graphs, in a task begun right then, before the article
+    graphs left), finish() waits for its result (or its error); abandon() stops it when
+    the build fails."""
 
     def __init__(
         self,
@@ -784,7 +785,7 @@ class _BackgroundValidation:
         self._stop = threading.Event()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="kg-validate")
         self._result = self._thread.submit(
-            _validate_staging, staging, settings, allow_invalid, validated, sorter, self._late.result, self._stop
+            _validate_staging, staging, settings, allow_invalid, validated, sorter, self._late, self._stop
         )
 
     def add_late(self, late: list[ox.Quad]) -> None:

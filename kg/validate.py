@@ -10,6 +10,7 @@ import logging
 import re
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -625,20 +626,38 @@ def _found(lines: bytes, middle: bytes, subjects: bool) -> Iterator[bytes]:
 
 
 def _text_parts(
-    graphs: Iterable[bytes], others: QuadSource, tally: _Tally | None = None, late: QuadSource | None = None
+    graphs: Iterable[bytes],
+    others: QuadSource,
+    tally: _Tally | None = None,
+    late: Future[list[ox.Quad]] | None = None,
 ) -> Iterator[bytes]:
     """The parts validation_parts would make, from article graphs given as N-Quads text (each the
     newline-ended lines of one whole graph, graphs of any other kind skipped) and the
-    statements outside them (others, and late: more of them, asked for only once the
-    article graphs are done, which none of the article parts depend on, such as the
-    dataset description): the article's lines lose their graph name and the few terms
-    its part's extra statements depend on are found by searching the text, in C, instead
-    of parsing every statement into Python objects (the build's validation, from the
-    article graphs it mapped, in order)."""
+    statements outside them (others, and late: more of them that come later and that none of
+    the article parts depend on, such as the dataset description; the part of the other
+    statements comes as soon as late is done, between two article graphs, else after the
+    last, when late is waited for): the article's lines lose their graph name and the few
+    terms its part's extra statements depend on are found by searching the text, in C,
+    instead of parsing every statement into Python objects (the build's validation, from
+    the article graphs it mapped, in order)."""
     tally = tally if tally is not None else _Tally()
     shared = _Shared(others())
     used_of = {str(node).encode(): used for node, used in shared.used_of.items()}
+
+    shared_given = False
+
+    def shared_part() -> Iterator[bytes]:
+        if late is not None:
+            shared.add(late.result())
+        shared.count(tally)
+        if shared.triples:
+            tally.parts += 1
+            yield shared.part()
+
     for block in graphs:
+        if not shared_given and late is not None and late.done():  # no need to wait for the last article
+            shared_given = True
+            yield from shared_part()
         first = block[: block.index(b"\n")]
         graph = graph_of_quad_line(first)
         if not is_article_graph_nt(graph):
@@ -652,12 +671,8 @@ def _text_parts(
         tally.parts += 1
         extra = shared.extra(builds, (u for n in subjects for u in used_of.get(n, ())))
         yield triples + (ox.serialize(extra, format=ox.RdfFormat.N_TRIPLES) or b"") if extra else triples
-    if late is not None:
-        shared.add(late())
-    shared.count(tally)
-    if shared.triples:
-        tally.parts += 1
-        yield shared.part()
+    if not shared_given:
+        yield from shared_part()
 
 
 #: A task's N-Triples are at least this long (unless the input runs out): the engine's fixed
@@ -779,12 +794,12 @@ def validate_article_text(
     jobs: int = 0,
     executor: Executor | None = None,
     validated: Callable[[int], None] | None = None,
-    late: QuadSource | None = None,
+    late: Future[list[ox.Quad]] | None = None,
 ) -> ValidationOutcome:
     """validate_quads for a build whose article graphs are at hand as N-Quads text, each
-    the lines of one whole graph (see _text_parts), with others (and late, called when
-    the article graphs are done) giving every statement outside them: the same results,
-    without parsing the article graphs in this process."""
+    the lines of one whole graph (see _text_parts), with others (and late, when done: see
+    _text_parts) giving every statement outside them: the same results, without parsing
+    the article graphs in this process."""
     return _validate_parts(
         lambda tally: _text_parts(graphs, others, tally, late),
         shapes_dir,
