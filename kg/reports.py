@@ -70,7 +70,7 @@ _TURTLE_CHUNK = 2_000
 @functools.lru_cache(maxsize=4096)
 def _turtle_iri(text: str) -> str:
     """An IRI of the report in Turtle: a prefixed name when its namespace is one of PREFIXES
-    and the rest a plain name, else <IRI> (made valid as report_triples makes it)."""
+    and the rest a plain name, else <IRI> (made valid: report_iri)."""
     for prefix, namespace in PREFIXES.items():
         if text.startswith(namespace) and _LOCAL_NAME.fullmatch(text[len(namespace) :]):
             return f"{prefix}:{text[len(namespace) :]}"
@@ -101,9 +101,11 @@ def _turtle_result(i: int, r: ValidationResult) -> str:
 
 
 def write_turtle(outcome: ValidationOutcome, out: IO[bytes]) -> None:
-    """The standard sh:ValidationReport as Turtle (the triples of kg.validate.report_triples),
-    written as text a chunk of results at a time: making each result's triples as term
-    objects for a serialiser took 7.7 s for the 300,000 results of 100,000 articles."""
+    """The standard sh:ValidationReport as Turtle: the report node (_:report) with its
+    sh:conforms and sh:result _:r0 ... _:rN, then each result's focus node, severity,
+    message, constraint component, source shape, path and value, written as text a chunk of
+    results at a time (making each result's triples as term objects for a serialiser took
+    7.7 s for the 300,000 results of 100,000 articles)."""
     head = "".join(f"@prefix {prefix}: <{namespace}> .\n" for prefix, namespace in PREFIXES.items())
     head += f"_:report a sh:ValidationReport ;\n\tsh:conforms {str(outcome.conforms).lower()}"
     out.write(head.encode("utf-8"))

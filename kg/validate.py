@@ -4,7 +4,6 @@ parallel, with the same results as one whole-graph run."""
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
@@ -876,41 +875,6 @@ def load_quads(paths: Sequence[Path]) -> list[ox.Quad] | None:
         except SyntaxError as exc:
             raise ValidationInputError(f"{path}: {_parse_message(exc, path)}") from exc
     return quads
-
-
-def report_triples(outcome: ValidationOutcome) -> Iterator[ox.Triple]:
-    """The standard sh:ValidationReport of an outcome, a triple at a time (the report of a
-    large corpus has hundreds of thousands of results: as an rdflib graph it took 2 GB)."""
-
-    @functools.cache
-    def sh(local: str) -> ox.NamedNode:
-        return ox.NamedNode(str(SH) + local)
-
-    named = functools.cache(ox.NamedNode)  # the few constraint components, shapes and paths, made once
-    a, result = ox.NamedNode(str(RDF.type)), sh("result")
-    root = ox.BlankNode("report")
-    yield ox.Triple(root, a, sh("ValidationReport"))
-    yield ox.Triple(root, sh("conforms"), ox.Literal(str(outcome.conforms).lower(), datatype=_XSD_BOOLEAN))
-    for i in range(len(outcome.results)):
-        yield ox.Triple(root, result, ox.BlankNode(f"r{i}"))
-    kind, focus_node, severity = sh("ValidationResult"), sh("focusNode"), sh("resultSeverity")
-    message, component, source_shape = sh("resultMessage"), sh("sourceConstraintComponent"), sh("sourceShape")
-    result_path = sh("resultPath")
-    for i, r in enumerate(outcome.results):
-        node = ox.BlankNode(f"r{i}")
-        yield ox.Triple(node, a, kind)
-        yield ox.Triple(node, focus_node, report_iri(r.focus) if r.focus_is_iri else ox.BlankNode(r.focus))
-        yield ox.Triple(node, severity, sh(r.severity))
-        yield ox.Triple(node, message, ox.Literal(r.message))
-        yield ox.Triple(node, component, named(r.constraint))
-        yield ox.Triple(node, source_shape, named(r.shape) if "://" in r.shape else ox.BlankNode(r.shape))
-        if r.path:
-            yield ox.Triple(node, result_path, report_iri(r.path))
-        if r.value_term:
-            yield ox.Triple(node, sh("value"), nt_term(r.value_term))
-
-
-_XSD_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
 
 
 def report_iri(text: str) -> ox.NamedNode:
