@@ -313,8 +313,7 @@ class DumpSorter:
         each once, in N-Quads line order; once, when the sorter keeps its whole graphs."""
         if self._side is None:
             raise ValueError("side_quads() needs a sorter made with keep_whole_graphs")
-        lines = self._side.sorted()
-        yield from ox.parse(cast(IO[bytes], _LinesReader(lines)), format=ox.RdfFormat.N_QUADS)
+        yield from _parsed(self._side.sorted())
 
     def _trig_quads(self) -> Iterator[ox.Quad]:
         """Every quad in TriG order (by graph, then N-Quads line; repeats kept): the graphs
@@ -332,8 +331,7 @@ class DumpSorter:
             keyed = rest
         else:
             keyed = heapq.merge((graph_of_quad_line(line) + b" " + line for line in read_lines(ordered)), rest)
-        lines = (key[key.index(b" ") + 1 :] for key in keyed)
-        yield from ox.parse(cast(IO[bytes], _LinesReader(lines)), format=ox.RdfFormat.N_QUADS)
+        yield from _parsed(key[key.index(b" ") + 1 :] for key in keyed)
 
     def add_default_lines(self, lines: list[bytes]) -> None:
         """N-Triples lines of triples in the default graph."""
@@ -465,6 +463,11 @@ def _dump(path: Path, fill: Callable[[_Sink], int]) -> list[DumpFile]:
     finally:
         sink.close()
     return sink.dump_files(BY_NAME[DUMP_FILES[path.name]].media_type, count)
+
+
+def _parsed(lines: Iterable[bytes]) -> Iterator[ox.Quad]:
+    """The quads of N-Quads lines (without their newlines), parsed as a stream."""
+    return ox.parse(cast(IO[bytes], _LinesReader(lines)), format=ox.RdfFormat.N_QUADS)
 
 
 class _LinesReader:
