@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -63,3 +64,26 @@ def test_abandon_stops_and_closes_a_load_under_way(tmp_path: Path) -> None:
     loader.abandon()
     with pytest.raises(StoreLoadError, match="abandoned"):
         loader.add_lines(LINES[:1])
+
+
+def test_several_loading_threads_load_every_chunk_once(tmp_path: Path) -> None:
+    lines = [f"<http://x/s{i}> <http://x/p> <http://x/o{i % 7}> <http://x/g{i % 3}> .".encode() for i in range(500)]
+    lines += [f'<http://x/d{i}> <http://x/p> "{i}" .'.encode() for i in range(50)]  # the default graph
+    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=7, depth=1, threads=3)
+    for start in range(0, len(lines), 5):
+        loader.add_lines(lines[start : start + 5])
+    store = loader.finish()
+    try:
+        assert set(store.match()) == set(ox.parse(b"\n".join(lines) + b"\n", format=ox.RdfFormat.N_QUADS))
+        assert len(store) == len(lines)
+    finally:
+        store.close()
+    assert not any(t.is_alive() for t in threading.enumerate() if t.name.startswith("kg-store-load"))
+
+
+def test_abandon_stops_every_loading_thread(tmp_path: Path) -> None:
+    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=1, depth=1, threads=2)
+    for line in LINES:
+        loader.add_lines([line])
+    loader.abandon()
+    assert not any(t.is_alive() for t in threading.enumerate() if t.name.startswith("kg-store-load"))
