@@ -299,14 +299,23 @@ def _random_term(rng: random.Random, kind: str) -> ox.NamedNode | ox.BlankNode |
     return ox.Literal(text, datatype=ox.NamedNode(datatype))
 
 
+@pytest.mark.parametrize("known", [None, (5, 2)], ids=["default", "small-term-cache"])
 @pytest.mark.parametrize("seed", range(5))
-def test_jsonld_from_ntriples_lines_equals_the_one_from_terms(seed: int) -> None:
+def test_jsonld_from_ntriples_lines_equals_the_one_from_terms(
+    seed: int, known: tuple[int, int] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The dump's writer, which reads kg.nt's lines as text, gives the bytes of the writer
     that takes parsed terms, for sorted N-Triples written by pyoxigraph with every kind of
     term and escape (and subjects that are IRIs or blank nodes, rdf:type with IRI,
-    literal and blank-node objects, repeated predicates)."""
+    literal and blank-node objects, repeated predicates); also when the JSON of recurring
+    object terms it keeps is limited to short terms and a few at a time."""
+    from kg import jsonld
     from kg.jsonld import jsonld_chunks, ntriples_jsonld_chunks
     from kg.namespaces import PREFIXES
+
+    if known is not None:
+        monkeypatch.setattr(jsonld, "_KNOWN_LENGTH", known[0])
+        monkeypatch.setattr(jsonld, "_KNOWN_TERMS", known[1])
 
     rng = random.Random(seed)
     predicates = [ox.NamedNode(p) for p in ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://schema.org/name",
