@@ -66,6 +66,10 @@ def test_abandon_stops_and_closes_a_load_under_way(tmp_path: Path) -> None:
         loader.add_lines(LINES[:1])
 
 
+def _loading_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("kg-store-load") and t.is_alive()]
+
+
 def test_several_loading_threads_load_every_chunk_once(tmp_path: Path) -> None:
     lines = [f"<http://x/s{i}> <http://x/p> <http://x/o{i % 7}> <http://x/g{i % 3}> .".encode() for i in range(500)]
     lines += [f'<http://x/d{i}> <http://x/p> "{i}" .'.encode() for i in range(50)]  # the default graph
@@ -78,7 +82,7 @@ def test_several_loading_threads_load_every_chunk_once(tmp_path: Path) -> None:
         assert len(store) == len(lines)
     finally:
         store.close()
-    assert not any(t.is_alive() for t in threading.enumerate() if t.name.startswith("kg-store-load"))
+    assert not _loading_threads()
 
 
 def test_abandon_stops_every_loading_thread(tmp_path: Path) -> None:
@@ -86,4 +90,4 @@ def test_abandon_stops_every_loading_thread(tmp_path: Path) -> None:
     for line in LINES:
         loader.add_lines([line])
     loader.abandon()
-    assert not any(t.is_alive() for t in threading.enumerate() if t.name.startswith("kg-store-load"))
+    assert not _loading_threads()

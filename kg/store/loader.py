@@ -87,7 +87,7 @@ class StoreLoader:
             self._pending, self._pending_lines = [], 0
 
     def _stop(self) -> None:
-        for _thread in self._threads:
+        for _ in self._threads:
             self._queue.put(None)  # one end mark for each thread
         for thread in self._threads:
             thread.join()
