@@ -327,7 +327,7 @@ class DumpSorter:
         if ordered is None:
             keyed: Iterator[bytes] = rest
         elif first is None or first[: first.index(b" ")] > self._last_graph:  # the others all come after
-            yield from ox.parse(path=str(ordered), format=ox.RdfFormat.N_QUADS)
+            yield from ox.parse(path=str(ordered), format=ox.RdfFormat.N_QUADS, lenient=True)
             keyed = rest
         else:
             keyed = heapq.merge((graph_of_quad_line(line) + b" " + line for line in read_lines(ordered)), rest)
@@ -372,7 +372,7 @@ class DumpSorter:
             triples = stats.triples
             nt_path = str(out_dir / "kg.nt")
 
-            def turtle(sink: _Sink) -> int:
+            def turtle(sink: _Sink) -> int:  # strictly parsed: a bad line the mapping made fails here
                 parsed = ox.parse(path=nt_path, format=ox.RdfFormat.N_TRIPLES)
                 ox.serialize(parsed, cast(IO[bytes], sink), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
                 return triples
@@ -466,8 +466,11 @@ def _dump(path: Path, fill: Callable[[_Sink], int]) -> list[DumpFile]:
 
 
 def _parsed(lines: Iterable[bytes]) -> Iterator[ox.Quad]:
-    """The quads of N-Quads lines (without their newlines), parsed as a stream."""
-    return ox.parse(cast(IO[bytes], _LinesReader(lines)), format=ox.RdfFormat.N_QUADS)
+    """The quads of N-Quads lines (without their newlines), parsed as a stream, leniently:
+    the sorter's lines are the build's own, and each of their statements is parsed strictly
+    once, from kg.nt, for kg.ttl (lenient parsing, which skips checking IRIs, takes half
+    the time: TriG written in 3.7 s of CPU instead of 6.9 for 3,000,000 quads)."""
+    return ox.parse(cast(IO[bytes], _LinesReader(lines)), format=ox.RdfFormat.N_QUADS, lenient=True)
 
 
 class _LinesReader:

@@ -40,8 +40,8 @@ class OxigraphStore:
             self.optimize()
 
     def load_nquads(self, text: bytes) -> None:
-        """Bulk-load N-Quads text, read leniently: the build loads the very lines its TriG
-        dump is strictly parsed from, so a bad line fails the build there."""
+        """Bulk-load N-Quads text, read leniently: the build loads the very lines its Turtle
+        dump is strictly parsed from (as kg.nt), so a bad line fails the build there."""
         self._store.bulk_load(text, format=ox.RdfFormat.N_QUADS, lenient=True)
 
     def flush(self) -> None:
