@@ -45,7 +45,7 @@ from kg.sources import RawSource, SourceError, iter_sources
 from kg.spill import Picked, TextSpill
 from kg.store.loader import StoreLoader, StoreLoadError
 from kg.store.oxigraph import STORE_DIR, OxigraphStore
-from kg.summaries import PAGES_FILE, SUMMARIES_FILE, write_summaries
+from kg.summaries import PAGES_FILE, SUMMARIES_FILE, HomeCollector, HomeListing, write_summaries
 from kg.terms import quads_to_ox
 
 MANIFEST_FILE = "build.json"
@@ -174,12 +174,14 @@ def map_graph(
     ended: dt.datetime,
     language: str,
     progress: ProgressCallback | None = None,
+    home: HomeCollector | None = None,
 ) -> Iterator[MappedGraph]:
     """All statements of the build, article by article (so the caller never holds them
     all): each article's triples with the named graph they belong to, and its mention
     annotations as N-Quads text, the articles in the order of their graph IRIs (kg.trig's
     order); then the entities' and the build's triples. progress, when given, hears how
-    many articles are mapped, every MAP_PROGRESS_EVERY and at the end."""
+    many articles are mapped, every MAP_PROGRESS_EVERY and at the end; home, when given,
+    gets the articles and entities the home page lists."""
     entity_iris = minter.entity_iris((e.kind, e.name) for e in resolution.entities.values())
 
     def _iri(entity: Entity) -> URIRef:
@@ -222,11 +224,16 @@ def map_graph(
             extractor=extractor.iri,
         )
         yield MappedGraph([], statements, whole=True)
+        if home is not None:
+            date = meta.date_published.isoformat() if meta.date_published is not None else ""
+            home.add_article(str(minter.article(article.key)), meta.headline, date, map(str, mentioned))
         if progress is not None and (done % MAP_PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
     entity_graph = minter.entity_graph()
     for entity in resolution.entities.values():
         yield MappedGraph([(t, entity_graph) for t in entity_triples(_iri(entity), entity, build=build)])
+        if home is not None:
+            home.add_entity(str(_iri(entity)), entity.name)
     prov_graph = minter.provenance_graph()
     used = [minter.source(a.source.name) for a in articles]
     provenance = build_triples(build, started=started, ended=ended, used=used, software=software, extractor=extractor)
@@ -523,6 +530,7 @@ def _build_from(
     software = Agent(minter.agent("kg"), "kg", kg.__version__)
     extractor_agent = Agent(minter.agent(f"spacy-{extractor.model}"), extractor.name, extractor_version)
     ended = clock()
+    home = HomeCollector()
     mapped = map_graph(
         minter,
         articles,
@@ -535,6 +543,7 @@ def _build_from(
         ended=ended,
         language=settings.language,
         progress=progress_for("mapping") if progress_for else None,
+        home=home,
     )
 
     out_dir = settings.out_dir
@@ -587,7 +596,7 @@ def _build_from(
             store, loader = loader.finish(), None
             try:
                 stages(f"summarising the entities at least {settings.summary_from} articles mention")
-                summarize_store(store, staging / SUMMARIES_FILE, settings.summary_from, minter)
+                summarize_store(store, staging / SUMMARIES_FILE, settings.summary_from, home.listing(minter))
             finally:
                 store.close()
             checked[SUMMARIES_FILE] = checked[PAGES_FILE] = None
@@ -634,17 +643,17 @@ def _build_from(
     return result
 
 
-def summarize_store(store: OxigraphStore, summaries: Path, least: int, minter: Minter | None = None) -> int:
+def summarize_store(store: OxigraphStore, summaries: Path, least: int, home: HomeListing | None = None) -> int:
     """Write the page summaries of the entities at least `least` articles mention, worked
-    out from the freshly loaded store, their page lists beside them, and with a minter the
-    home page's lists (kg.summaries); returns how many entities. The store is compacted
+    out from the freshly loaded store, their page lists beside them, and the home page's
+    lists when given (kg.summaries); returns how many entities. The store is compacted
     meanwhile on a second thread: compaction is Oxigraph's, on one core and without the GIL,
     and the summaries are Python on the other (at 20,000 articles: 5.0 s for both against
     7.4 s one after the other)."""
     with ThreadPoolExecutor(1, thread_name_prefix="kg-compact") as compaction:
         compacted = compaction.submit(store.optimize)
         try:
-            return write_summaries(store, summaries, least, minter)
+            return write_summaries(store, summaries, least, home=home)
         finally:
             compacted.result()  # the store is compact (or its error raised) before it is closed
 

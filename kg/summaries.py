@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -197,10 +197,11 @@ class HomeListing:
     groups: list[EntityGroup]
 
 
-def home_listing(store: GraphStore, minter: Minter, cap: int = HOME_CAP) -> HomeListing:
+def home_listing(store: GraphStore, minter: Minter, cap: int | None = None) -> HomeListing:
     """The home page's lists, from the store (seconds at 100,000 articles: the build works
     them out once into summaries.json). Ties are broken by IRI, so the same store gives the
     same lists."""
+    cap = HOME_CAP if cap is None else cap
     articles = store.query(
         f"SELECT ?article (MIN(?h) AS ?headline) (MAX(?d) AS ?date) WHERE {{ ?article <{RDF.type}> "
         f"<{SCHEMA.NewsArticle}> ; <{SCHEMA.headline}> ?h . OPTIONAL {{ ?article <{SCHEMA.datePublished}> ?d }} }} "
@@ -216,15 +217,52 @@ def home_listing(store: GraphStore, minter: Minter, cap: int = HOME_CAP) -> Home
         f"OPTIONAL {{ ?article <{SCHEMA.mentions}> ?entity }} }} "
         "GROUP BY ?entity ORDER BY DESC(?articles) ?name ?entity"
     )
+    found = (ListedEntity(row["entity"].value, row["name"].value, term_int(row["articles"])) for row in entities)
+    return _listing(listed, found, minter, cap)
+
+
+def _listing(articles: list[ListedArticle], entities: Iterable[ListedEntity], minter: Minter, cap: int) -> HomeListing:
+    """The home listing of articles and entities in the order the page lists them (the
+    articles' first cap + 1 at least: one more says there are more)."""
     kinds: dict[str, list[ListedEntity]] = defaultdict(list)
-    for row in entities:
-        kind = (minter.path_of(row["entity"].value) or "").split("/", 1)[0]
-        entity = ListedEntity(row["entity"].value, row["name"].value, term_int(row["articles"]))
+    for entity in entities:
+        kind = (minter.path_of(entity.iri) or "").split("/", 1)[0]
         kinds[kind if kind in ENTITY_KINDS else OTHER_KIND].append(entity)
     groups = [
         EntityGroup(kind, kinds[kind][:cap], len(kinds[kind])) for kind in (*ENTITY_KINDS, OTHER_KIND) if kinds[kind]
     ]
-    return HomeListing(listed[:cap], len(listed) > cap, groups)
+    return HomeListing(articles[:cap], len(articles) > cap, groups)
+
+
+class HomeCollector:
+    """home_listing's lists gathered from what a build maps, not asked of its store (whose
+    two queries take 15 s at 100,000 articles): each article's IRI, headline, date and the
+    entities it mentions (schema:mentions), each entity's IRI and name (in the entity
+    graph). listing() orders them as the queries do: newest first, undated last, then by
+    headline, then IRI (code point order, as Oxigraph compares strings; the dates are
+    xsd:date, YYYY-MM-DD); entities by how many articles mention them, most first, then
+    by name, then IRI."""
+
+    def __init__(self) -> None:
+        self._articles: list[ListedArticle] = []
+        self._mentioned: Counter[str] = Counter()
+        self._names: dict[str, str] = {}
+
+    def add_article(self, iri: str, headline: str, date: str, mentioned: Iterable[str]) -> None:
+        """An article; mentioned: the entities it mentions, each once; date "" when none."""
+        self._articles.append(ListedArticle(iri, headline, date))
+        self._mentioned.update(mentioned)
+
+    def add_entity(self, iri: str, name: str) -> None:
+        self._names[iri] = min(name, self._names.get(iri, name))
+
+    def listing(self, minter: Minter, cap: int | None = None) -> HomeListing:
+        cap = HOME_CAP if cap is None else cap
+        articles = sorted(self._articles, key=lambda a: (a.headline, a.iri))
+        articles.sort(key=lambda a: a.date, reverse=True)  # stable: equal dates keep that order
+        entities = [ListedEntity(iri, name, self._mentioned[iri]) for iri, name in self._names.items()]
+        entities.sort(key=lambda e: (-e.articles, e.name, e.iri))
+        return _listing(articles[: cap + 1], entities, minter, cap)
 
 
 def read_home(path: Path) -> HomeListing | None:
@@ -243,10 +281,13 @@ def read_home(path: Path) -> HomeListing | None:
         return None
 
 
-def write_summaries(store: GraphStore, path: Path, least: int, minter: Minter | None = None) -> int:
+def write_summaries(
+    store: GraphStore, path: Path, least: int, minter: Minter | None = None, home: HomeListing | None = None
+) -> int:
     """Summarise every entity at least `least` articles mention into path (JSON, keys
     sorted, so the same store gives the same bytes), their PAGED subjects into PAGES_FILE
-    beside it, and with a minter the home page's lists; returns how many entities."""
+    beside it, and with a minter the home page's lists (home, when given: the same lists
+    gathered by the build, see HomeCollector); returns how many entities."""
     query = f"SELECT ?e WHERE {{ ?a <{SCHEMA.mentions}> ?e }} GROUP BY ?e HAVING (COUNT(?a) >= {int(least)})"
     famous = sorted(row["e"].value for row in store.query(query) if isinstance(row["e"], ox.NamedNode))
     summaries = {}
@@ -260,8 +301,9 @@ def write_summaries(store: GraphStore, path: Path, least: int, minter: Minter | 
                 summary.pages.append(lines.tell())
             summaries[iri] = asdict(summary)
     kept: dict[str, Any] = {"least": least, "entities": summaries}
-    if minter is not None:
-        kept["home"] = asdict(home_listing(store, minter))
+    listing = home if home is not None else home_listing(store, minter) if minter is not None else None
+    if listing is not None:
+        kept["home"] = asdict(listing)
     text = json.dumps(kept, ensure_ascii=False, sort_keys=True, indent=1)
     path.write_text(text + "\n", encoding="utf-8")
     return len(summaries)
