@@ -7,8 +7,11 @@ stderr ("kg build: [1m02s] resolved ...; mapping"). For each stage it prints the
 the CPU time of all threads, and how it is shared: the build's main thread, its other
 threads by name (RocksDB's background compaction shows as `rocksdb:low`, the store's bulk
 load as the process's own name), and the child processes' main threads (validation
-workers, the JSON-LD writer). CPU left idle in a stage is cores x wall minus the total:
-where that is large, the stage waits on something other than the CPU."""
+workers, the JSON-LD writer). Idle is the machine's (idle and I/O wait in /proc/stat, so
+run nothing else meanwhile): where that is large, the stage waits on something other than
+the CPU. Threads that end between two readings lose their last half second (Oxigraph's
+bulk loader runs each load on a thread of its own): "other" is the machine's busy time
+that no thread read accounts for."""
 
 from __future__ import annotations
 
@@ -75,6 +78,16 @@ class Stage:
     name: str
     seconds: float
     cpu: dict[str, float]  # label -> CPU seconds in the stage
+    idle: float | None = None  # the machine's idle CPU seconds in the stage (None: unknown)
+
+
+def machine_idle() -> float | None:
+    """CPU seconds the machine has spent idle or waiting for I/O since boot (/proc/stat)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    return (int(fields[4]) + int(fields[5])) / _TICKS  # "cpu user nice system idle iowait ..."
 
 
 def _stage_cpu(
@@ -88,6 +101,7 @@ def _stage_cpu(
 
 def profile(command: Sequence[str], every: float = 0.5) -> tuple[list[Stage], int]:
     """Run command; its stages (split at its stderr lines that are not progress) and exit code."""
+    idle_at_start = machine_idle()
     start = time.perf_counter()
     process = subprocess.Popen(list(command), stderr=subprocess.PIPE, text=True, bufsize=1)
     marks: list[tuple[float, str]] = [(0.0, "starting")]
@@ -101,27 +115,29 @@ def profile(command: Sequence[str], every: float = 0.5) -> tuple[list[Stage], in
 
     reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
-    samples: list[tuple[float, dict[tuple[int, int], tuple[str, float]]]] = []
+    samples: list[tuple[float, dict[tuple[int, int], tuple[str, float]], float | None]] = [(0.0, {}, idle_at_start)]
     latest: dict[tuple[int, int], tuple[str, float]] = {}
     while process.poll() is None:
         latest = {**latest, **thread_times(process.pid)}  # threads that ended keep their last time
-        samples.append((time.perf_counter() - start, latest))
+        samples.append((time.perf_counter() - start, latest, machine_idle()))
         time.sleep(every)
     reader.join()
     marks.append((time.perf_counter() - start, "end"))
+    samples.append((marks[-1][0], latest, machine_idle()))
 
-    def at(moment: float) -> dict[tuple[int, int], tuple[str, float]]:
-        seen: dict[tuple[int, int], tuple[str, float]] = {}
-        for when, times in samples:
+    def at(moment: float) -> tuple[dict[tuple[int, int], tuple[str, float]], float | None]:
+        seen: tuple[dict[tuple[int, int], tuple[str, float]], float | None] = ({}, None)
+        for when, times, idle in samples:
             if when > moment:
                 break
-            seen = times
+            seen = (times, idle)
         return seen
 
-    stages = [
-        Stage(name, end - begin, _stage_cpu(at(begin), at(end) if nxt != "end" else latest))
-        for (begin, name), (end, nxt) in zip(marks, marks[1:], strict=False)
-    ]
+    stages = []
+    for (begin, name), (end, _next) in zip(marks, marks[1:], strict=False):
+        (before, idle_before), (after, idle_after) = at(begin), at(end)
+        idle = idle_after - idle_before if idle_before is not None and idle_after is not None else None
+        stages.append(Stage(name, end - begin, _stage_cpu(before, after), idle))
     return stages, process.returncode
 
 
@@ -132,10 +148,12 @@ def stage_table(stages: list[Stage], cores: int) -> str:
         f"|{'-' * 54}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 30}",
     ]
     for stage in stages:
-        total = sum(stage.cpu.values())
-        biggest = sorted(stage.cpu.items(), key=lambda item: -item[1])
+        read = sum(stage.cpu.values())
+        idle = max(0.0, cores * stage.seconds - read) if stage.idle is None else min(stage.idle, cores * stage.seconds)
+        total = max(read, cores * stage.seconds - idle)
+        cpu = {**stage.cpu, "other": total - read}
+        biggest = sorted(cpu.items(), key=lambda item: -item[1])
         shares = ", ".join(f"{label} {seconds:.1f}" for label, seconds in biggest if seconds >= 0.1)
-        idle = max(0.0, cores * stage.seconds - total)
         rows.append(f"| {stage.name[:52]:<52} | {stage.seconds:>7.1f} | {total:>7.1f} | {idle:>7.1f} | {shares}")
     return "\n".join(rows)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.threads import profile, stage_table
+from bench.threads import Stage, profile, stage_table
 from tests.conftest import ROOT
 
 BUSY = """
@@ -42,6 +42,22 @@ def test_profile_splits_at_stage_lines_and_finds_whose_cpu_it_was() -> None:
     assert handed.cpu["child main threads"] > 0.5 and handed.cpu["main thread"] < handed.cpu["child main threads"]
     table = stage_table(stages, cores=2)
     assert "| kg build: [1s] handing work to a child" in table and "child main threads" in table
+    assert all(stage.idle is not None and stage.idle >= 0 for stage in stages)  # the machine's, from /proc/stat
+
+
+def test_the_table_takes_idle_from_the_machine_and_calls_unread_busy_time_other() -> None:
+    """CPU time is the machine's busy time; what no thread reading accounts for (threads
+    that ended between two readings) is "other"; without the machine's idle time, the
+    threads' sum is all there is."""
+    stages = [
+        Stage("kg build: [0s] loading", 2.0, {"main thread": 1.0, "rocksdb:low": 0.5}, idle=1.0),
+        Stage("kg build: [2s] waiting", 2.0, {"main thread": 1.0}, idle=None),
+    ]
+    rows = stage_table(stages, cores=2).splitlines()[2:]
+    assert rows[0] == (
+        f"| {'kg build: [0s] loading':<52} |     2.0 |     3.0 |     1.0 | other 1.5, main thread 1.0, rocksdb:low 0.5"
+    )
+    assert rows[1] == f"| {'kg build: [2s] waiting':<52} |     2.0 |     1.0 |     3.0 | main thread 1.0"
 
 
 def test_command_line_runs_the_command_and_gives_its_exit_code() -> None:
