@@ -37,7 +37,7 @@ class StoreLoader:
         store: OxigraphStore,
         *,
         chunk_lines: int = OxigraphStore.LOAD_CHUNK,
-        depth: int = 2,
+        depth: int = 4,
         threads: int = LOAD_THREADS,
     ) -> None:
         self.store = store

@@ -28,7 +28,7 @@ class OxigraphStore:
 
     #: Quads handed to Oxigraph's bulk loader at once: given a whole file it gathers about
     #: a million quads per core before writing (1.5 GB for a 2.3 M-quad build).
-    LOAD_CHUNK = 100_000
+    LOAD_CHUNK = 50_000
 
     def load(self, quads: Iterable[ox.Quad], *, optimize: bool = True) -> None:
         """Bulk-load quads, LOAD_CHUNK at a time; then compact the store (optimize)."""
@@ -40,8 +40,7 @@ class OxigraphStore:
             self.optimize()
 
     def load_nquads(self, text: bytes) -> None:
-        """Bulk-load N-Quads text, read leniently: the build loads the very lines its Turtle
-        dump is strictly parsed from (as kg.nt), so a bad line fails the build there."""
+        """Bulk-load N-Quads text, read leniently: the build's own lines (see kg.dumps._parsed)."""
         self._store.bulk_load(text, format=ox.RdfFormat.N_QUADS, lenient=True)
 
     def flush(self) -> None:
