@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 from rdflib import URIRef
 
 ENTITY_KINDS = ("person", "organization", "place", "event")
@@ -53,6 +54,10 @@ class Minter:
     def __post_init__(self) -> None:
         if not re.match(r"^https?://[^\s<>\"{}|\\^`]+/$", self.base):
             raise ValueError(f"base IRI must be an absolute http(s) IRI ending in '/': {self.base!r}")
+        try:  # every IRI minted is the base and a path of safe characters: valid when the base is
+            ox.NamedNode(self.base)
+        except ValueError as exc:
+            raise ValueError(f"base IRI is not a valid IRI ({exc}): {self.base!r}") from exc
 
     def _iri(self, path: str) -> URIRef:
         return URIRef(self.base + path)

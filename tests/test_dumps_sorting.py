@@ -242,21 +242,6 @@ def test_a_graph_not_whole_or_out_of_order_is_sorted_like_any_lines(tmp_path: Pa
     ]
 
 
-@pytest.mark.parametrize("given", ["whole graph", "loose lines"])
-def test_a_line_with_a_bad_iri_fails_the_dumps(tmp_path: Path, given: str) -> None:
-    """The sorter's lines are parsed leniently for kg.trig, but every statement is parsed
-    strictly once (kg.nt, for kg.ttl): an IRI the mapping got wrong fails the dumps."""
-    good = b"<http://x/s> <http://x/p> <http://x/o> <http://x/g> ."
-    bad = b"<http://x/s> <http://x/p> <http://x/o{1}> <http://x/g> ."
-    sorter = kg.dumps.DumpSorter(tmp_path)
-    if given == "whole graph":
-        sorter.add_graph([good, bad])
-    else:
-        sorter.add_lines([good, bad])
-    with pytest.raises(SyntaxError, match=r"Invalid IRI code point '\{'"):
-        sorter.write(tmp_path)
-
-
 def test_build_with_tiny_runs_is_byte_identical(
     built: Path, tmp_path: Path, extractor: SpacyExtractor, monkeypatch: pytest.MonkeyPatch
 ) -> None:

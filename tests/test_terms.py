@@ -6,7 +6,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kg.iris import Minter
+from kg.iris import ENTITY_KINDS, Minter, key_for_file
 from kg.mapping.annotation import mention_nquads
 from kg.terms import nt_string, nt_unescape
 
@@ -117,3 +117,28 @@ def test_article_and_source_nquads_are_canonical_and_the_same_statements_as_rdfl
     assert g.value(article, schema.wordCount) == rdflib.Literal(6)
     assert g.value(minter.image("a-1", 1), schema.caption) == rdflib.Literal("Caption\r\none")
     assert g.value(minter.source("a-1.txt"), schema.contentSize) == rdflib.Literal(42)
+
+
+@pytest.mark.parametrize("base", ["http://x/%zz/", "http://x/a\x01/", "http://[::1/"])
+def test_minter_refuses_a_base_that_is_not_an_iri(base: str) -> None:
+    with pytest.raises(ValueError, match=r"base IRI is not a valid IRI \(Invalid"):
+        Minter(base)
+
+
+def test_every_iri_minted_from_hostile_names_is_one_a_strict_parser_takes() -> None:
+    """The dumps read the build's lines leniently (kg.dumps._parsed): the IRIs written as
+    text are minted, and minted IRIs are valid whatever the file and entity names."""
+    minter = Minter("http://example.org/kg/é/")
+    names = ["a b{c}|d^`", "Ünïcödé ☃", "..", "%zz", "<x>", "中文 新闻", "", "a/b\\c", "\x00\x01\x7f", '"q"', "#?&="]
+    for name in names:
+        key = key_for_file(f"{name}.txt")
+        iris = [
+            minter.article(key),
+            minter.article_graph(key),
+            minter.image(key, 1),
+            minter.source(f"{name}.txt"),
+            *minter.mention_iris(key, 0, 3),
+            *(minter.entity(kind, name) for kind in ENTITY_KINDS),
+        ]
+        line = "".join(f"<{iri}> <{iri}> <{iri}> .\n" for iri in iris)
+        assert len(list(ox.parse(line, format=ox.RdfFormat.N_TRIPLES))) == len(iris), name  # strict
