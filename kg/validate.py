@@ -274,7 +274,14 @@ def _where_in_store(store: ox.Store) -> Where:
         quad = next(store.quads_for_pattern(None, p, o, None), None)  # type: ignore[arg-type]
         return None if quad is None else quad.subject
 
+    known: dict[object, tuple[str | None, str | None]] = {}  # an article's results share its focus node
+
     def where(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> tuple[str | None, str | None]:
+        if (found := known.get(node)) is None:
+            found = known[node] = look_up(node)
+        return found
+
+    def look_up(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> tuple[str | None, str | None]:
         article: object
         if isinstance(node, ox.Literal):  # a literal focus node belongs to no article
             return None, None
