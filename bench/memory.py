@@ -105,8 +105,8 @@ def profile_build(raw: Path, out: Path, cache: Path | None = None) -> tuple[list
         _wrap(sampler, kb, "resolve_corpus", "resolve"),
         _wrap(sampler, kb, "sort_mapped", "map to sorted runs"),
         _wrap(sampler, DumpSorter, "write", "dumps"),
-        _wrap(sampler, StoreLoader, "finish", "rest of store load"),
-        _wrap(sampler, kb, "summarize_store", "entity summaries"),
+        _wrap(sampler, StoreLoader, "finish", "rest of store load and compaction"),
+        _wrap(sampler, kb, "write_summaries", "entity summaries"),
         _wrap(sampler, kb, "_validate_staging", "validation"),
     ]
     try:

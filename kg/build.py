@@ -45,7 +45,7 @@ from kg.sources import RawSource, SourceError, iter_sources
 from kg.spill import Picked, TextSpill
 from kg.store.loader import StoreLoader, StoreLoadError
 from kg.store.oxigraph import STORE_DIR, OxigraphStore
-from kg.summaries import PAGES_FILE, SUMMARIES_FILE, HomeCollector, HomeListing, write_summaries
+from kg.summaries import PAGES_FILE, SUMMARIES_FILE, HomeCollector, write_summaries
 from kg.terms import quads_to_ox
 
 MANIFEST_FILE = "build.json"
@@ -564,6 +564,8 @@ def _build_from(
         keep = validate and loader is not None  # validated with the store's other statements
         sorter = DumpSorter(staging, tee=loader.add_lines if loader else None, keep_whole_graphs=keep)
         sort_mapped(sorter, mapped)
+        if loader is not None:  # compacted as soon as it is loaded, beside the dumps and the validation
+            loader.compact_when_loaded()
         quad_count = sorter.quads
         parts = len(articles) + 1  # validated: each article graph, then the other graphs together
 
@@ -592,11 +594,11 @@ def _build_from(
         checked: dict[str, str | None] = {**{d.name: d.sha256 for d in dumps}, VOID_FILE: None}
         if loader is not None:  # a remote store gets no summaries
             stages("finishing the store load")
-            loader.add_quads(void_quads)
             store, loader = loader.finish(), None
-            try:
+            try:  # the dataset description, made after the compaction: a small file the reads look at first
+                store.load(void_quads, optimize=False)
                 stages(f"summarising the entities at least {settings.summary_from} articles mention")
-                summarize_store(store, staging / SUMMARIES_FILE, settings.summary_from, home.listing(minter))
+                write_summaries(store, staging / SUMMARIES_FILE, settings.summary_from, home=home.listing(minter))
             finally:
                 store.close()
             checked[SUMMARIES_FILE] = checked[PAGES_FILE] = None
@@ -641,21 +643,6 @@ def _build_from(
     finally:
         gc.unfreeze()
     return result
-
-
-def summarize_store(store: OxigraphStore, summaries: Path, least: int, home: HomeListing | None = None) -> int:
-    """Write the page summaries of the entities at least `least` articles mention, worked
-    out from the freshly loaded store, their page lists beside them, and the home page's
-    lists when given (kg.summaries); returns how many entities. The store is compacted
-    meanwhile on a second thread: compaction is Oxigraph's, on one core and without the GIL,
-    and the summaries are Python on the other (at 20,000 articles: 5.0 s for both against
-    7.4 s one after the other)."""
-    with ThreadPoolExecutor(1, thread_name_prefix="kg-compact") as compaction:
-        compacted = compaction.submit(store.optimize)
-        try:
-            return write_summaries(store, summaries, least, home=home)
-        finally:
-            compacted.result()  # the store is compact (or its error raised) before it is closed
 
 
 def _load_remote(settings: Settings, quads: Iterable[ox.Quad], minter: Minter) -> list[str]:

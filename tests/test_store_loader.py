@@ -91,3 +91,53 @@ def test_abandon_stops_every_loading_thread(tmp_path: Path) -> None:
         loader.add_lines([line])
     loader.abandon()
     assert not _loading_threads()
+
+
+def test_compact_when_loaded_compacts_after_the_last_load_and_finish_waits_for_it(tmp_path: Path) -> None:
+    """The build ends the lines as soon as it has mapped them: the store is compacted in the
+    background once they are loaded; finish() waits for that and returns the whole store,
+    to which later statements can still be added."""
+    lines = [f"<http://x/s{i}> <http://x/p> <http://x/o{i}> <http://x/g{i % 5}> .".encode() for i in range(300)]
+    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=20, depth=1, threads=2)
+    for start in range(0, len(lines), 7):
+        loader.add_lines(lines[start : start + 7])
+    compacted = threading.Event()
+    optimize = loader.store.optimize
+
+    def observed_optimize() -> None:
+        assert not _loading_threads(), "compacted before every chunk was loaded"
+        optimize()
+        compacted.set()
+
+    loader.store.optimize = observed_optimize  # type: ignore[method-assign]
+    loader.compact_when_loaded()
+    store = loader.finish()
+    try:
+        assert compacted.is_set()
+        late = ox.Quad(ox.NamedNode("http://x/void"), ox.NamedNode("http://x/p"), ox.Literal("late"))
+        store.load([late], optimize=False)
+        assert set(store.match()) == set(ox.parse(b"\n".join(lines) + b"\n", format=ox.RdfFormat.N_QUADS)) | {late}
+    finally:
+        store.close()
+    assert not [t for t in threading.enumerate() if t.name == "kg-store-compact"]
+
+
+def test_a_failed_load_is_not_compacted_and_finish_says_why(tmp_path: Path) -> None:
+    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=1)
+    loader.add_lines([b"<http://x/a> <http://x/p> 'not a literal' ."])
+    loader.store.optimize = lambda: pytest.fail("a failed load was compacted")  # type: ignore[method-assign]
+    loader.compact_when_loaded()
+    with pytest.raises(StoreLoadError, match="loading the store failed: .*"):
+        loader.finish()
+    loader.abandon()
+
+
+def test_abandon_after_compact_when_loaded_waits_for_the_compaction_and_closes(tmp_path: Path) -> None:
+    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=1, threads=2)
+    for line in LINES:
+        loader.add_lines([line])
+    loader.compact_when_loaded()
+    loader.abandon()
+    assert not _loading_threads() and not [t for t in threading.enumerate() if t.name == "kg-store-compact"]
+    reopened = OxigraphStore(tmp_path / "store", read_only=True)  # closed: it opens again
+    reopened.close()

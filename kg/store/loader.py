@@ -28,8 +28,9 @@ class StoreLoadError(Exception):
 class StoreLoader:
     """Loads N-Quads lines into a store opened for writing, chunk_lines lines a bulk load,
     on `threads` threads of its own; add_lines() blocks only while `depth` chunks a thread
-    wait. finish() returns the loaded store (flushed, not compacted); abandon() stops and
-    closes it. Oxigraph labels blank nodes afresh in each bulk load, so a blank node is one
+    wait. compact_when_loaded() ends the lines and has the store compacted once they are
+    loaded, in the background; finish() returns the loaded store (flushed; compacted when
+    asked); abandon() stops and closes it. Oxigraph labels blank nodes afresh in each bulk load, so a blank node is one
     node only within a chunk; kg's builds have none (every resource gets an IRI)."""
 
     def __init__(
@@ -47,6 +48,7 @@ class StoreLoader:
         self._pending_lines = 0
         self._queue: queue.Queue[bytes | None] = queue.Queue(depth * threads)
         self._error: BaseException | None = None
+        self._compaction: threading.Thread | None = None
         self._threads = [
             threading.Thread(target=self._run, name=f"kg-store-load-{i}", daemon=True) for i in range(threads)
         ]
@@ -92,10 +94,33 @@ class StoreLoader:
         for thread in self._threads:
             thread.join()
 
-    def finish(self) -> OxigraphStore:
-        """Wait for everything handed over to be loaded; the store, flushed, not compacted."""
+    def compact_when_loaded(self) -> None:
+        """Take no more lines; once every line is loaded, compact the store (optimize), on a
+        thread of its own beside whatever the caller does next. finish() waits for both."""
         self._send()
-        self._stop()
+        for _ in self._threads:
+            self._queue.put(None)  # one end mark for each thread
+        self._compaction = threading.Thread(target=self._compact, name="kg-store-compact", daemon=True)
+        self._compaction.start()
+
+    def _compact(self) -> None:
+        for thread in self._threads:
+            thread.join()
+        if self._error is None:
+            try:
+                self.store.flush()
+                self.store.optimize()
+            except BaseException as exc:  # noqa: BLE001 (re-raised by finish)
+                self._error = exc
+
+    def finish(self) -> OxigraphStore:
+        """Wait for everything handed over to be loaded (and compacted, after
+        compact_when_loaded); the store, flushed."""
+        if self._compaction is not None:
+            self._compaction.join()
+        else:
+            self._send()
+            self._stop()
         self._raise_error()
         self.store.flush()
         return self.store
@@ -105,6 +130,8 @@ class StoreLoader:
         self._pending = []
         if self._error is None:
             self._error = StoreLoadError("abandoned")
-        if any(thread.is_alive() for thread in self._threads):
+        if self._compaction is not None:
+            self._compaction.join()  # (a compaction begun runs to its end)
+        elif any(thread.is_alive() for thread in self._threads):
             self._stop()
         self.store.close()
