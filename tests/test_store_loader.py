@@ -57,10 +57,16 @@ def test_after_a_failure_more_lines_are_refused_at_once(tmp_path: Path) -> None:
     loader.abandon()
 
 
-def test_abandon_stops_and_closes_a_load_under_way(tmp_path: Path) -> None:
-    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=1, depth=2)
+def _fed(tmp_path: Path, **options: int) -> StoreLoader:
+    """A loader of a new store, given LINES one at a time, one line a chunk."""
+    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=1, **options)
     for line in LINES:
         loader.add_lines([line])
+    return loader
+
+
+def test_abandon_stops_and_closes_a_load_under_way(tmp_path: Path) -> None:
+    loader = _fed(tmp_path, depth=2)
     loader.abandon()
     with pytest.raises(StoreLoadError, match="abandoned"):
         loader.add_lines(LINES[:1])
@@ -68,6 +74,10 @@ def test_abandon_stops_and_closes_a_load_under_way(tmp_path: Path) -> None:
 
 def _loading_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("kg-store-load") and t.is_alive()]
+
+
+def _compacting_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "kg-store-compact"]
 
 
 def test_several_loading_threads_load_every_chunk_once(tmp_path: Path) -> None:
@@ -86,9 +96,7 @@ def test_several_loading_threads_load_every_chunk_once(tmp_path: Path) -> None:
 
 
 def test_abandon_stops_every_loading_thread(tmp_path: Path) -> None:
-    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=1, depth=1, threads=2)
-    for line in LINES:
-        loader.add_lines([line])
+    loader = _fed(tmp_path, depth=1, threads=2)
     loader.abandon()
     assert not _loading_threads()
 
@@ -119,7 +127,7 @@ def test_compact_when_loaded_compacts_after_the_last_load_and_finish_waits_for_i
         assert set(store.match()) == set(ox.parse(b"\n".join(lines) + b"\n", format=ox.RdfFormat.N_QUADS)) | {late}
     finally:
         store.close()
-    assert not [t for t in threading.enumerate() if t.name == "kg-store-compact"]
+    assert not _compacting_threads()
 
 
 def test_a_failed_load_is_not_compacted_and_finish_says_why(tmp_path: Path) -> None:
@@ -133,11 +141,9 @@ def test_a_failed_load_is_not_compacted_and_finish_says_why(tmp_path: Path) -> N
 
 
 def test_abandon_after_compact_when_loaded_waits_for_the_compaction_and_closes(tmp_path: Path) -> None:
-    loader = StoreLoader(OxigraphStore(tmp_path / "store", read_only=False), chunk_lines=1, threads=2)
-    for line in LINES:
-        loader.add_lines([line])
+    loader = _fed(tmp_path, threads=2)
     loader.compact_when_loaded()
     loader.abandon()
-    assert not _loading_threads() and not [t for t in threading.enumerate() if t.name == "kg-store-compact"]
+    assert not _loading_threads() and not _compacting_threads()
     reopened = OxigraphStore(tmp_path / "store", read_only=True)  # closed: it opens again
     reopened.close()
