@@ -222,8 +222,8 @@ def home_listing(store: GraphStore, minter: Minter, cap: int | None = None) -> H
 
 
 def _listing(articles: list[ListedArticle], entities: Iterable[ListedEntity], minter: Minter, cap: int) -> HomeListing:
-    """The home listing of articles and entities in the order the page lists them (the
-    articles' first cap + 1 at least: one more says there are more)."""
+    """The home listing of articles and entities given in the order the page lists them
+    (the first cap + 1 articles will do: the one past the cap says there are more)."""
     kinds: dict[str, list[ListedEntity]] = defaultdict(list)
     for entity in entities:
         kind = (minter.path_of(entity.iri) or "").split("/", 1)[0]

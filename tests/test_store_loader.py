@@ -119,6 +119,8 @@ def test_compact_when_loaded_compacts_after_the_last_load_and_finish_waits_for_i
 
     loader.store.optimize = observed_optimize  # type: ignore[method-assign]
     loader.compact_when_loaded()
+    with pytest.raises(StoreLoadError, match=r"no more lines after compact_when_loaded\(\)"):
+        loader.add_lines(LINES[:1])
     store = loader.finish()
     try:
         assert compacted.is_set()

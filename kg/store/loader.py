@@ -30,8 +30,9 @@ class StoreLoader:
     on `threads` threads of its own; add_lines() blocks only while `depth` chunks a thread
     wait. compact_when_loaded() ends the lines and has the store compacted once they are
     loaded, in the background; finish() returns the loaded store (flushed; compacted when
-    asked); abandon() stops and closes it. Oxigraph labels blank nodes afresh in each bulk load, so a blank node is one
-    node only within a chunk; kg's builds have none (every resource gets an IRI)."""
+    asked); abandon() stops and closes it. Oxigraph labels blank nodes afresh in each bulk
+    load, so a blank node is one node only within a chunk; kg's builds have none (every
+    resource gets an IRI)."""
 
     def __init__(
         self,
@@ -70,6 +71,8 @@ class StoreLoader:
     def add_lines(self, lines: list[bytes]) -> None:
         """N-Quads (or N-Triples, for the default graph) lines, without their newlines."""
         self._raise_error()
+        if self._compaction is not None:
+            raise StoreLoadError("no more lines after compact_when_loaded()")
         if not lines:
             return
         self._pending.append(b"\n".join(lines) + b"\n")
