@@ -24,19 +24,14 @@ def test_lines_given_in_small_chunks_all_reach_the_store(tmp_path: Path) -> None
     for line in LINES:
         loader.add_lines([line])
     loader.add_lines([])
-    quad = ox.Quad(
-        ox.NamedNode("http://x/d"), ox.NamedNode("http://x/p"), ox.Literal("four"), ox.NamedNode("http://x/g3")
-    )
-    loader.add_quads([quad])
     store = loader.finish()
     try:
-        expected = set(ox.parse(b"\n".join(LINES) + b"\n", format=ox.RdfFormat.N_QUADS)) | {quad}
-        assert set(store.match()) == expected
-        assert loader.lines == len(LINES) + 1
+        assert set(store.match()) == set(ox.parse(b"\n".join(LINES) + b"\n", format=ox.RdfFormat.N_QUADS))
+        assert loader.lines == len(LINES)
     finally:
         store.close()
     reopened = OxigraphStore(tmp_path / "store", read_only=True)
-    assert len(reopened) == len(LINES) + 1, "finish() flushed the bulk loads to disk"
+    assert len(reopened) == len(LINES), "finish() flushed the bulk loads to disk"
     reopened.close()
 
 

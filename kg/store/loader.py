@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable
-
-import pyoxigraph as ox
 
 from kg.store.oxigraph import OxigraphStore
 
@@ -80,11 +77,6 @@ class StoreLoader:
         self.lines += len(lines)
         if self._pending_lines >= self.chunk_lines:
             self._send()
-
-    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
-        """Quads as objects (serialised to N-Quads here)."""
-        text = ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS) or b""
-        self.add_lines(text.splitlines())
 
     def _send(self) -> None:
         if self._pending:
