@@ -281,13 +281,11 @@ def read_home(path: Path) -> HomeListing | None:
         return None
 
 
-def write_summaries(
-    store: GraphStore, path: Path, least: int, minter: Minter | None = None, home: HomeListing | None = None
-) -> int:
+def write_summaries(store: GraphStore, path: Path, least: int, home: HomeListing | None = None) -> int:
     """Summarise every entity at least `least` articles mention into path (JSON, keys
     sorted, so the same store gives the same bytes), their PAGED subjects into PAGES_FILE
-    beside it, and with a minter the home page's lists (home, when given: the same lists
-    gathered by the build, see HomeCollector); returns how many entities."""
+    beside it, and the home page's lists when given (the build gathers them: HomeCollector);
+    returns how many entities."""
     query = f"SELECT ?e WHERE {{ ?a <{SCHEMA.mentions}> ?e }} GROUP BY ?e HAVING (COUNT(?a) >= {int(least)})"
     famous = sorted(row["e"].value for row in store.query(query) if isinstance(row["e"], ox.NamedNode))
     summaries = {}
@@ -301,9 +299,8 @@ def write_summaries(
                 summary.pages.append(lines.tell())
             summaries[iri] = asdict(summary)
     kept: dict[str, Any] = {"least": least, "entities": summaries}
-    listing = home if home is not None else home_listing(store, minter) if minter is not None else None
-    if listing is not None:
-        kept["home"] = asdict(listing)
+    if home is not None:
+        kept["home"] = asdict(home)
     text = json.dumps(kept, ensure_ascii=False, sort_keys=True, indent=1)
     path.write_text(text + "\n", encoding="utf-8")
     return len(summaries)
