@@ -36,8 +36,11 @@ class GraphStore(Protocol):
     ) -> Iterable[ox.Quad]:
         """Quads matching the pattern (None matches anything; every graph unless given)."""
 
-    def match_many(self, subjects: Iterable[ox.NamedNode], predicates: Sequence[ox.NamedNode]) -> list[ox.Quad]:
-        """Quads whose subject and predicate are among the given ones."""
+    def match_many(
+        self, subjects: Iterable[ox.NamedNode], predicates: Sequence[ox.NamedNode] | None = None
+    ) -> list[ox.Quad]:
+        """Quads whose subject is among the given ones and whose predicate is too (any
+        predicate when predicates is None), grouped by subject."""
 
     def named_graphs(self) -> list[ox.NamedNode]:
         """The named graphs of the store."""

@@ -80,9 +80,12 @@ class OxigraphStore:
         """Quads matching the pattern (None matches anything; every graph unless given)."""
         return self._store.quads_for_pattern(subject, predicate, obj, graph)
 
-    def match_many(self, subjects: Iterable[ox.NamedNode], predicates: Sequence[ox.NamedNode]) -> list[ox.Quad]:
-        """Quads whose subject and predicate are among the given ones (index lookups)."""
-        return [q for s in sorted(set(subjects), key=str) for p in predicates for q in self.match(s, p)]
+    def match_many(
+        self, subjects: Iterable[ox.NamedNode], predicates: Sequence[ox.NamedNode] | None = None
+    ) -> list[ox.Quad]:
+        """Quads whose subject (and predicate, unless None) are among the given ones (index lookups)."""
+        wanted: Sequence[ox.NamedNode | None] = [None] if predicates is None else predicates
+        return [q for s in sorted(set(subjects), key=str) for p in wanted for q in self.match(s, p)]
 
     def named_graphs(self) -> list[ox.NamedNode]:
         return [g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]

@@ -155,15 +155,19 @@ class SparqlStore:
                 graph if graph is not None else row["g"],
             )
 
-    def match_many(self, subjects: Iterable[ox.NamedNode], predicates: Sequence[ox.NamedNode]) -> list[ox.Quad]:
-        """Quads whose subject and predicate are among the given ones (one query)."""
+    def match_many(
+        self, subjects: Iterable[ox.NamedNode], predicates: Sequence[ox.NamedNode] | None = None
+    ) -> list[ox.Quad]:
+        """Quads whose subject (and predicate, unless None) are among the given ones, over
+        the endpoint's named graphs (a query per 200 subjects)."""
         subjects = sorted(set(subjects), key=str)
+        wanted = "" if predicates is None else f"VALUES ?p {{ {' '.join(str(p) for p in predicates)} }}"
         out: list[ox.Quad] = []
         for i in range(0, len(subjects), 200):
             values = " ".join(str(s) for s in subjects[i : i + 200])
-            wanted = " ".join(str(p) for p in predicates)
-            query = f"SELECT * WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {wanted} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-            out += [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in self.query(query)]
+            query = f"SELECT * WHERE {{ VALUES ?s {{ {values} }} {wanted} GRAPH ?g {{ ?s ?p ?o }} }}"
+            rows = [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in self.query(query)]
+            out += sorted(rows, key=lambda q: str(q.subject))  # grouped by subject, as the subjects are
         return out
 
     def named_graphs(self) -> list[ox.NamedNode]:

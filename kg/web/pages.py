@@ -197,7 +197,7 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
     parts = [
         {"link": linker.iri(part), "rows": linker.rows(quads)}
         for part, quads in sorted(description.parts.items())
-        if not any(part == a or part.startswith(a + "/") for a in evidence_iris)
+        if not _within(part, evidence_iris)
     ]
     mentioned = []
     if mentioned_in is not None:
@@ -239,6 +239,16 @@ def _resource_page(site: Site, path: str, description: Description) -> Response:
         jsonld=embedded_jsonld(description.own),
     )
     return Response(page, mimetype="text/html")
+
+
+def _within(iri: str, resources: set[str]) -> bool:
+    """Whether iri is one of the resources or under one's path (IRI + "/...")."""
+    cut = iri.find("/")
+    while cut != -1:
+        if iri[:cut] in resources:
+            return True
+        cut = iri.find("/", cut + 1)
+    return iri in resources
 
 
 def embedded_jsonld(quads: list[ox.Quad]) -> str:
