@@ -118,13 +118,15 @@ def _recent_articles(entity: str) -> str:
 
 
 def co_mentioned(store: GraphStore, entity: str, limit: int = CO_MENTIONED) -> list[Count]:
-    """Entities mentioned in the same articles, with how many articles they share."""
+    """Entities mentioned in the same articles, with how many articles they share (most
+    first, then by IRI). Sorted here: Oxigraph's ORDER BY reads an IRI from disk at each
+    comparison (9 of 14 ms for 360 entities), this reads each once."""
     query = (
         f"SELECT ?other (COUNT(DISTINCT ?article) AS ?n) WHERE {{ {_recent_articles(entity)} "
-        f"?article <{SCHEMA.mentions}> ?other . FILTER (?other != <{entity}>) }} "
-        f"GROUP BY ?other ORDER BY DESC(?n) ?other LIMIT {int(limit)}"
+        f"?article <{SCHEMA.mentions}> ?other . FILTER (?other != <{entity}>) }} GROUP BY ?other"
     )
-    return [Count(row[0].value, int(row[1].value)) for row in store.query(query)]
+    counts = sorted((-int(n.value), other.value) for other, n in store.query(query))
+    return [Count(other, -negative) for negative, other in counts[: max(0, int(limit))]]
 
 
 def timeline(store: GraphStore, entity: str) -> list[Count]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 import kg.summaries
@@ -140,3 +141,25 @@ def test_home_collector_orders_its_lists_as_the_store_s_queries(tmp_path: Path, 
         ]  # fmt: skip
         people = next(group for group in kept.groups if group.kind == "person")
         assert [(e.name, e.articles) for e in people.entities] == [("Zed Xu", 2), ("Émile Roy", 2), ("Nobody", 0)]
+
+
+def test_co_mentioned_counts_shared_articles_most_first_then_by_iri(tmp_path: Path) -> None:
+    """Entities that share articles with one: how many each, most first, ties by IRI (not
+    by the order the store keeps them in), the entity itself left out, cut at the limit."""
+    ex = "http://example.org/"
+    mentions = {  # article -> the entities it mentions
+        "a1": ["ada", "zed", "bob", "cy"],
+        "a2": ["ada", "zed", "bob"],
+        "a3": ["ada", "cy", "abe"],
+        "a4": ["zed", "bob", "eve"],  # not with ada: does not count
+    }
+    store = OxigraphStore(tmp_path / "store", read_only=False)
+    store.load(
+        ox.Quad(ox.NamedNode(ex + a), ox.NamedNode(str(SCHEMA.mentions)), ox.NamedNode(ex + e), ox.NamedNode(ex + "g"))
+        for a, entities in mentions.items()
+        for e in entities
+    )
+    found = [(c.key.removeprefix(ex), c.count) for c in kg.summaries.co_mentioned(store, ex + "ada")]
+    assert found == [("bob", 2), ("cy", 2), ("zed", 2), ("abe", 1)]
+    assert [c.key for c in kg.summaries.co_mentioned(store, ex + "ada", limit=2)] == [ex + "bob", ex + "cy"]
+    assert kg.summaries.co_mentioned(store, ex + "ada", limit=0) == []
