@@ -93,9 +93,14 @@ def incoming(
 def paged_subjects(
     store: GraphStore, iri: str, predicate: str, offset: int, cap: int, leave_out: set[str] | None = None
 ) -> list[str]:
-    """The IRIs linking to iri with predicate, in IRI order, cap of them from offset on."""
-    linking = store.match(None, ox.NamedNode(predicate), ox.NamedNode(iri))
-    found = {q.subject.value for q in linking if isinstance(q.subject, ox.NamedNode)}
+    """The IRIs linking to iri with predicate (in any graph), in IRI order, cap of them from
+    offset on. A query, not a match: only the subjects are read from disk, not the
+    predicate, object and graph of each statement (16,667 subjects: 256 -> 97 ms)."""
+    pattern = f"?s {ox.NamedNode(predicate)} {ox.NamedNode(iri)}"
+    rows = store.query(
+        f"SELECT ?s WHERE {{ {{ {pattern} }} UNION {{ GRAPH ?g {{ {pattern} }} }} }}", dataset_in_query=True
+    )
+    found = {row[0].value for row in rows if isinstance(row[0], ox.NamedNode)}
     return sorted(found - (leave_out or set()))[offset : offset + cap]
 
 
