@@ -62,6 +62,7 @@ def test_parts_stop_at_the_cap_nearest_first(tmp_path: Path, monkeypatch: pytest
 
 
 OA = "http://www.w3.org/ns/oa#"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 
 
 def _mention(minter: Minter, key: str, start: int, text: str, entity: str, *, quote: bool = True) -> list[ox.Quad]:
@@ -92,13 +93,11 @@ def _mention(minter: Minter, key: str, start: int, text: str, entity: str, *, qu
     return quads + ([q(iri("quote"), "exact", ox.Literal(text))] if quote else [])
 
 
-XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
-
-
 def test_evidence_from_minted_iris_is_the_evidence_found_by_following_links(tmp_path: Path) -> None:
-    """Three quotes an article, first in text order, whatever the IRI order (mention 100-105
-    sorts before 20-25 as text); a quote selector without oa:exact and a blank-node
-    annotation handled as the slow path handles them; 250 articles: two queries of each kind."""
+    """Three quotes an article, first in text order, whatever the IRI order (as text, mention
+    100-103 sorts before 20-23 and 7-10 after 300-303); a quote selector without oa:exact
+    and a blank-node annotation handled as the slow path handles them; 250 articles: two
+    queries of each kind."""
     minter = Minter(EX)
     entity = EX + "person/ada"
     quads: list[ox.Quad] = []
