@@ -285,9 +285,12 @@ def bench_http(out: Path, n: int, repeat: int = 30) -> str:
             ]
         famous_path = "/" + famous[len(base) :]
         kept = _latencies(get(url + famous_path, "text/html"), repeat)  # rendered once, then kept
+    first_article = "SELECT ?e WHERE { ?e a schema:NewsArticle } ORDER BY ?e LIMIT 1"
+    article = next(iter(raw.query(PREFIX + first_article, use_default_graph_as_union=True)))["e"].value
     pages = [
         ("entity page, mentioned once (baseline)", rare),
         (f"entity page, mentioned by {mentions[famous]} articles", famous),
+        ("article page, with its mentions' evidence", article),
     ]
     first = 0.0
     with kg_serve(out, {"KG_RESPONSE_CACHE_MB": "0"}) as url:  # what rendering a page costs
