@@ -24,6 +24,8 @@ MAX_PARTS = 5000
 LABELLED = 500
 _OA = str(OA)
 _RDF_TYPE, _ANNOTATION = str(RDF.type), ox.NamedNode(_OA + "Annotation")
+#: Resources, graphs or selectors one query of a page asks about (VALUES rows).
+_BATCH = 200
 
 
 @dataclass
@@ -114,16 +116,16 @@ def _parts(store: GraphStore, iri: str, own: list[ox.Quad]) -> dict[str, list[ox
 
 def _linking_in(store: GraphStore, resources: dict[str, list[ox.Quad]], prefix: str) -> list[ox.NamedNode]:
     """IRIs starting with prefix that link to one of the resources (IRI -> its own quads)
-    in a named graph of that resource's own quads, 200 (graph, resource) pairs a query."""
+    in a named graph of that resource's own quads, _BATCH (graph, resource) pairs a query."""
     pairs = sorted(
         f"({graph} <{node}>)"  # node is a NamedNode's value: written as it is
         for node, quads in resources.items()
         for graph in {q.graph_name for q in quads if isinstance(q.graph_name, ox.NamedNode)}
     )
     found: list[ox.NamedNode] = []
-    for i in range(0, len(pairs), 200):
+    for first in range(0, len(pairs), _BATCH):
         rows = store.query(
-            f"SELECT DISTINCT ?s WHERE {{ VALUES (?g ?o) {{ {' '.join(pairs[i : i + 200])} }} "
+            f"SELECT DISTINCT ?s WHERE {{ VALUES (?g ?o) {{ {' '.join(pairs[first : first + _BATCH])} }} "
             f'GRAPH ?g {{ ?s ?p ?o }} FILTER (isIRI(?s) && STRSTARTS(STR(?s), "{_sparql_string(prefix)}")) }}',
             dataset_in_query=True,
         )
@@ -203,8 +205,6 @@ def evidence_for(
 
 #: The quote selector's properties an Evidence carries, in its field order.
 _QUOTE = ("exact", "prefix", "suffix")
-#: Graphs (or selectors) one query of evidence_for asks about.
-_BATCH = 200
 
 
 def _annotations_of(store: GraphStore, entity: str, graphs: list[str]) -> list[list[str]]:
