@@ -13,10 +13,9 @@ from kg.namespaces import PREFIXES
 
 def serialize(quads: Iterable[ox.Quad], fmt: RdfFormat) -> bytes:
     """Quads as fmt: TriG/N-Quads keep graphs, other formats get the union (no duplicates)."""
-    quads = list(dict.fromkeys(quads))
     if fmt.datasets:
         prefixes = PREFIXES if fmt.name == "trig" else None
-        return ox.serialize(quads, format=fmt.oxigraph, prefixes=prefixes) or b""
+        return ox.serialize(list(dict.fromkeys(quads)), format=fmt.oxigraph, prefixes=prefixes) or b""
     return serialize_triples(list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads)), fmt)
 
 
