@@ -25,7 +25,8 @@ def _store(tmp_path: Path, quads: list[ox.Quad]) -> OxigraphStore:
 def _chain_store(tmp_path: Path, width: int) -> tuple[OxigraphStore, set[str]]:
     """doc with `width` parts that link in to it (doc/i p doc), each with a part of its own
     that links in to it (doc/i/x q doc/i), and one outward link (doc p doc/out); beside
-    them, in another graph, links in from resources the walk must not take."""
+    them, links in from resources the walk must not take (in another graph, not under doc/, a
+    blank node)."""
     doc = EX + "doc"
     graph, other = ox.NamedNode(EX + "g"), ox.NamedNode(EX + "other")
     quads = [ox.Quad(ox.NamedNode(doc), P, ox.NamedNode(doc + "/out"), graph)]
@@ -35,6 +36,7 @@ def _chain_store(tmp_path: Path, width: int) -> tuple[OxigraphStore, set[str]]:
         quads += [ox.Quad(part, P, ox.NamedNode(doc), graph), ox.Quad(ox.NamedNode(f"{doc}/{i}/x"), Q, part, graph)]
     quads.append(ox.Quad(ox.NamedNode(doc + "/elsewhere"), P, ox.NamedNode(doc), other))  # not in doc's graph
     quads.append(ox.Quad(ox.NamedNode(EX + "stranger"), P, ox.NamedNode(doc), graph))  # not under doc/
+    quads.append(ox.Quad(ox.BlankNode("b"), P, ox.NamedNode(doc), graph))  # not an IRI
     expected = {doc + "/out"} | {f"{doc}/{i}" for i in range(width)} | {f"{doc}/{i}/x" for i in range(width)}
     return _store(tmp_path, quads), expected
 

@@ -124,9 +124,9 @@ def _linking_in(store: GraphStore, resources: dict[str, list[ox.Quad]], prefix: 
     )
     found: list[ox.NamedNode] = []
     for first in range(0, len(pairs), _BATCH):
-        rows = store.query(
+        rows = store.query(  # no isIRI(?s): STR() of a blank node is an error, which fails the filter too
             f"SELECT DISTINCT ?s WHERE {{ VALUES (?g ?o) {{ {' '.join(pairs[first : first + _BATCH])} }} "
-            f'GRAPH ?g {{ ?s ?p ?o }} FILTER (isIRI(?s) && STRSTARTS(STR(?s), "{_sparql_string(prefix)}")) }}',
+            f'GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?s), "{_sparql_string(prefix)}")) }}',
             dataset_in_query=True,
         )
         found += [row[0] for row in rows]
