@@ -115,6 +115,19 @@ def test_negotiation_table(client: Any, path: str, accept: str | None, status: i
     assert "Accept" in response.headers.get("Vary", "")
 
 
+def test_accept_matching_is_remembered_per_route() -> None:
+    """best_for_accept remembers its answers (kg.web.negotiation): the same header still gets
+    each route's own offer, the very objects routes compare with `is`, from a list or a tuple."""
+    from kg.web.negotiation import RESOURCE, RESULTS_XML, SOLUTIONS, TURTLE, best_for_accept
+
+    for _ in range(2):
+        assert best_for_accept(SOLUTIONS, "application/xml") is RESULTS_XML
+        assert best_for_accept(list(SOLUTIONS), "application/xml") is RESULTS_XML
+        assert best_for_accept(RESOURCE, "application/xml").name == "rdfxml"
+        assert best_for_accept(RESOURCE, "text/turtle;q=0.9, text/html;q=0.1") is TURTLE
+        assert best_for_accept(SOLUTIONS, "text/turtle") is None
+
+
 def test_void_for_browsers_is_the_dataset_page(client: Any) -> None:
     response = client.get("/.well-known/void", headers={"Accept": BROWSER})
     assert response.status_code == 303
