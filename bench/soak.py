@@ -46,6 +46,12 @@ SERVERS = {
     "waitress": {"KG_SERVER": "waitress"},
     "granian 1 worker, nothing kept": {"KG_SERVER": "granian", "KG_RESPONSE_CACHE_MB": "0"},
 }
+#: The framework's floor (bench.framework_floor): Flask answering a constant under granian,
+#: by worker processes; what no response computed per request through Flask can beat.
+FLOORS = {
+    1: "Flask answering a constant (no kg code), granian 1 worker",
+    2: "Flask answering a constant (no kg code), granian 2 workers",
+}
 #: Seconds of wrk before each measured throughput run, not counted.
 WARM_UP = 3
 #: Settings that lift the per-client budget, for runs where wrk (one client) measures the server.
@@ -239,7 +245,8 @@ def _oxigraph_server(out: Path) -> tuple[subprocess.Popen[bytes], str] | None:
 def throughput(out: Path, duration: int = 10, connections: int = 16) -> str:
     """wrk against a real kg serve and `oxigraph serve-read-only` on the same store: the fast
     SPARQL queries, and the 40 most mentioned entities (kg: the HTML page and the Turtle twin;
-    Oxigraph: DESCRIBE of the entity as Turtle, the nearest it has to a page). req/s and
+    Oxigraph: DESCRIBE of the entity as Turtle, the nearest it has to a page), and the same
+    paths answered with a constant by a bare Flask app (the framework's floor). req/s and
     the ratio of Oxigraph's rate to kg's (1.5 is the target). Each row after a warm-up run
     of WARM_UP seconds (not counted)."""
     base, entities = _entities(out)
@@ -254,6 +261,13 @@ def throughput(out: Path, duration: int = 10, connections: int = 16) -> str:
             runs[f"kg sparql {server}"] = _warmed_wrk(url, sparql, duration, connections, pid)
             runs[f"kg pages {server}"] = _warmed_wrk(url, pages, duration, connections, pid)
             runs[f"kg twins {server}"] = _warmed_wrk(url, twins, duration, connections, pid)
+    from bench.framework_floor import serve_floor
+    from kg.settings import load_settings
+
+    threads = load_settings().threads
+    for workers, floor in FLOORS.items():  # the same paths, each answered with a constant by Flask
+        with _running(*serve_floor(workers, threads)) as (pid, url):
+            runs[floor] = _warmed_wrk(url, twins, duration, connections, pid)
     started = _oxigraph_server(out)
     if started is not None:
         baseline, ox_url = started
@@ -278,6 +292,7 @@ def throughput(out: Path, duration: int = 10, connections: int = 16) -> str:
     rows += [("40 top entities: oxigraph DESCRIBE as Turtle (baseline)", "ox describe", "ox describe")]
     rows += [(f"40 top entities: kg Turtle twin, {s}", f"kg twins {s}", "ox describe") for s in SERVERS]
     rows += [(f"40 top entities: kg HTML page, {s}", f"kg pages {s}", "ox describe") for s in SERVERS]
+    rows += [(f"the same paths: {floor}", floor, "ox describe") for floor in FLOORS.values()]
     width = max(len(name) for name, _, _ in rows)
     lines = [
         f"\nthroughput: wrk, {connections} connections, 2 threads, {duration} s a row after {WARM_UP} s not counted,"

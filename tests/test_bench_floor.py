@@ -40,3 +40,17 @@ def test_floor_table_puts_the_ner_and_the_build_beside_the_engines(built: Path) 
     floor = float(rows[f"all of them on {os.cpu_count() or 1} cores, at best"][0])
     assert float(rows["whole build at best: NER + all of them"][0]) == pytest.approx(10.0 + floor, abs=0.002)
     assert "min for 100,000 articles" in table
+
+
+def test_framework_floor_serves_a_constant_over_real_http() -> None:
+    """bench.framework_floor: granian serving a bare Flask app on 127.0.0.1 answers any path
+    with its constant (what the throughput stage measures beside kg and Oxigraph)."""
+    import urllib.request
+
+    from bench.framework_floor import BODY, serve_floor
+    from bench.soak import _running
+
+    with _running(*serve_floor(workers=1, threads=2)) as (_, url):
+        request = urllib.request.Request(url + "/person/someone", headers={"Accept": "text/turtle"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert (response.status, response.headers.get_content_type(), response.read()) == (200, "text/plain", BODY)
