@@ -37,14 +37,15 @@ FAST_QUERIES = [
 ]
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
 #: The kg serve set-ups the throughput stage compares: the default, without the access log
-#: (one and two worker processes), waitress, and the default with nothing kept in memory
-#: (each request does its work).
+#: (one and two worker processes), waitress, and one and two worker processes with nothing
+#: kept in memory (each request does its work).
 SERVERS = {
     "granian 1 worker (default)": {"KG_SERVER": "granian"},
     "granian 1 worker, no access log": {"KG_SERVER": "granian", "KG_ACCESS_LOG": "false"},
     "granian 2 workers, no access log": {"KG_SERVER": "granian", "KG_WORKERS": "2", "KG_ACCESS_LOG": "false"},
     "waitress": {"KG_SERVER": "waitress"},
     "granian 1 worker, nothing kept": {"KG_SERVER": "granian", "KG_RESPONSE_CACHE_MB": "0"},
+    "granian 2 workers, nothing kept": {"KG_SERVER": "granian", "KG_WORKERS": "2", "KG_RESPONSE_CACHE_MB": "0"},
 }
 #: The framework's floor (bench.framework_floor): Flask answering a constant under granian,
 #: by worker processes; what no response computed per request through Flask can beat.
