@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -62,6 +62,16 @@ def serialize_triples(triples: Sequence[ox.Triple], fmt: RdfFormat) -> bytes:
         return dumps_jsonld(triples, PREFIXES)
     prefixes = PREFIXES if fmt.name in ("turtle", "rdfxml") else None
     return ox.serialize(list(triples), format=fmt.oxigraph, prefixes=prefixes) or b""
+
+
+def serialize_quads(quads: Iterable[ox.Quad], fmt: RdfFormat) -> bytes:
+    """Quads as fmt: TriG/N-Quads keep graphs, other formats get the union (no duplicates)."""
+    if fmt.datasets:
+        from kg.namespaces import PREFIXES
+
+        prefixes = PREFIXES if fmt.name == "trig" else None
+        return ox.serialize(list(dict.fromkeys(quads)), format=fmt.oxigraph, prefixes=prefixes) or b""
+    return serialize_triples(list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads)), fmt)
 
 
 def format_for_media_type(media_type: str) -> RdfFormat | None:

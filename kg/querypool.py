@@ -31,9 +31,9 @@ _CONTEXT = multiprocessing.get_context("spawn")  # safe beside server threads, u
 
 def _work(conn: Connection, store_path: str, settings: Settings) -> None:
     """A worker: open the store read-only, then answer (sparql, defaults, named, results
-    format) requests; a SELECT or ASK answer goes back written in that format when one is
-    given. Ctrl-C is for the server (it stops its workers), not for each worker to print a
-    traceback."""
+    format, RDF format) requests; a SELECT or ASK answer goes back written in the results
+    format, a CONSTRUCT or DESCRIBE answer in the RDF format, when one is given. Ctrl-C is
+    for the server (it stops its workers), not for each worker to print a traceback."""
     from kg.store.oxigraph import OxigraphStore
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -43,12 +43,12 @@ def _work(conn: Connection, store_path: str, settings: Settings) -> None:
     unlimited = settings.replace(query_timeout=float("inf"))  # the pool enforces the deadline
     while True:
         try:
-            sparql, defaults, named, results_format = conn.recv()
+            sparql, defaults, named, results_format, graph_format = conn.recv()
         except (EOFError, OSError):
             return
         try:
             outcome = run_query(store, sparql, unlimited, default_graphs=defaults, named_graphs=named)
-            outcome.serialize_here(results_format)
+            outcome.serialize_here(results_format, graph_format)
             conn.send(("ok", outcome))
         except QueryError as exc:
             conn.send(("error", exc.status, exc.message))
@@ -133,11 +133,13 @@ class QueryPool:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         results_format: str | None = None,
+        graph_format: str | None = None,
     ) -> QueryOutcome:
         """Answer a query within settings.query_timeout seconds, or raise QueryError. With
-        results_format, a SELECT or ASK answer comes back written in it (QueryOutcome.results):
-        the worker writes it, and bytes cross between the processes instead of every term
-        (pickling and unpickling 100 rows of terms took 0.2 ms)."""
+        results_format, a SELECT or ASK answer comes back written in it (QueryOutcome.results),
+        with graph_format (an RDF format's name) a CONSTRUCT or DESCRIBE answer
+        (QueryOutcome.graph): the worker writes it, and bytes cross between the processes
+        instead of every term (pickling and unpickling 100 rows of terms took 0.2 ms)."""
         check_policy(sparql, self.settings)  # cheap refusals never reach a worker
         if self._closed:
             raise QueryError(503, "the SPARQL endpoint is shutting down")
@@ -153,7 +155,7 @@ class QueryPool:
                 raise QueryError(503, f"no query worker became free within {timeout:g} s; try again later") from None
             remaining = timeout - (time.monotonic() - started)
             try:
-                worker.conn.send((sparql, list(default_graphs), list(named_graphs), results_format))
+                worker.conn.send((sparql, list(default_graphs), list(named_graphs), results_format, graph_format))
                 reply = worker.conn.recv() if worker.conn.poll(max(0.0, remaining)) else None
             except (EOFError, OSError):
                 worker.process.join(2)
@@ -223,8 +225,9 @@ class RemoteQueries:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         results_format: str | None = None,
+        graph_format: str | None = None,
     ) -> QueryOutcome:
-        """As QueryPool.run (results_format is only a hint: the answer is in this process)."""
+        """As QueryPool.run (the formats are only hints: the answer is in this process)."""
         if not self._admitted.acquire(blocking=False):
             raise QueryError(503, "the SPARQL endpoint is busy with other queries; try again in a few seconds")
         try:  # run_query checks the policy (read-only, SERVICE, length) before sending anything

@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from kg.query import QueryError, run_query, serialize_results
@@ -77,6 +78,38 @@ def test_the_worker_writes_the_results_format_asked_for(
     construct = "CONSTRUCT { ?a <urn:x:h> ?h } WHERE { ?a <http://schema.org/headline> ?h }"
     pooled = pool.run(construct, results_format=results_format)
     assert pooled.serialized is None and len(pooled.triples) == 2
+
+
+@pytest.mark.parametrize("graph_format", ["turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads"])
+def test_the_worker_writes_the_rdf_format_asked_for(pool: QueryPool, settings: Settings, graph_format: str) -> None:
+    """With an RDF format, a CONSTRUCT or DESCRIBE answer comes back as the bytes the web
+    process would have written (duplicates once; no triples); a SELECT's rows come back as before."""
+    from kg.formats import BY_NAME
+    from kg.web.rdf import rdf_response
+
+    store = OxigraphStore(settings.out_dir / "store")
+    fmt = BY_NAME[graph_format]
+    twice = "CONSTRUCT { ?a <urn:x:h> ?h . <urn:x:s> <urn:x:p> <urn:x:o> } WHERE { ?a <http://schema.org/headline> ?h }"
+    for query in (twice, "DESCRIBE ?a WHERE { ?a <http://schema.org/headline> ?h }"):
+        direct = run_query(store, query, settings)
+        pooled = pool.run(query, graph_format=graph_format)
+        assert pooled.triples == [] and pooled.serialized_as == graph_format
+        expected = rdf_response((ox.Quad(t.subject, t.predicate, t.object) for t in direct.triples), fmt).get_data()
+        assert pooled.graph(fmt) == expected == direct.graph(fmt)
+        with pytest.raises(ValueError, match=f"written as {graph_format}"):
+            pooled.graph(BY_NAME["ntriples" if graph_format != "ntriples" else "turtle"])
+    assert (
+        len(
+            list(
+                ox.parse(
+                    pool.run(twice, graph_format="ntriples").graph(BY_NAME["ntriples"]), format=ox.RdfFormat.N_TRIPLES
+                )
+            )
+        )
+        == 3
+    )
+    select = pool.run("SELECT ?h WHERE { ?a <http://schema.org/headline> ?h }", graph_format=graph_format)
+    assert select.serialized is None and len(select.rows) == 2
 
 
 def test_errors_come_back_with_their_status(pool: QueryPool) -> None:

@@ -196,23 +196,27 @@ def endpoint() -> Any:
         response = _failure(QueryError(429, exc.message), query)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    solutions = _solutions_offer()
-    results_format = solutions.name if solutions is not None and solutions is not HTML else None
+    solutions, graph = _acceptable(SOLUTIONS), _acceptable(GRAPH_RESULTS)
+    formats = {
+        "results_format": solutions.name if solutions is not None and solutions is not HTML else None,
+        "graph_format": graph.rdf.name if graph is not None and graph.rdf is not None else None,
+    }
     started = time.monotonic()
     try:
-        outcome = site.queries.run(query, default_graphs=defaults, named_graphs=named, results_format=results_format)
+        outcome = site.queries.run(query, default_graphs=defaults, named_graphs=named, **formats)
     except QueryError as exc:
         return _failure(exc, query)
     finally:
         budgets.release(client, time.monotonic() - started)
+    # negotiated before the query ran (a 406 now when nothing was acceptable for its kind)
     if outcome.kind == "graph":
-        offer = negotiate(GRAPH_RESULTS)
-    else:  # negotiated before the query ran (a 406 now when nothing was acceptable)
+        offer = graph if graph is not None else negotiate(GRAPH_RESULTS)
+    else:
         offer = solutions if solutions is not None else negotiate(SOLUTIONS)
     if offer is HTML:
         response = _page(site, query, outcome, None)
     elif offer.rdf is not None:
-        response = rdf_response((ox.Quad(t.subject, t.predicate, t.object) for t in outcome.triples), offer.rdf)
+        response = Response(outcome.graph(offer.rdf), mimetype=offer.rdf.media_type)
     else:
         response = Response(outcome.results(offer.name), mimetype=offer.media_type)
     if outcome.truncated:
@@ -220,12 +224,13 @@ def endpoint() -> Any:
     return response
 
 
-def _solutions_offer() -> Offer | None:
-    """What this request gets if the query is a SELECT or ASK (a results format, which the
-    query worker then writes, or the HTML page), or None when nothing is acceptable for one
-    (perhaps an RDF format, for a CONSTRUCT)."""
+def _acceptable(offers: tuple[Offer, ...]) -> Offer | None:
+    """What this request gets if the query's answer is of the kind offers are for (SOLUTIONS
+    for a SELECT or ASK, GRAPH_RESULTS for a CONSTRUCT or DESCRIBE): a format the query worker
+    then writes, or the HTML page; None when nothing there is acceptable (the request may
+    be for the other kind)."""
     try:
-        return negotiate(SOLUTIONS)
+        return negotiate(offers)
     except NotAcceptableError:
         return None
 
