@@ -323,6 +323,72 @@ def bench_http(out: Path, n: int, repeat: int = 30) -> str:
     return "\n".join(lines)
 
 
+#: Seconds each example query of the form is timed for (at least EXAMPLE_RUNS runs, at most 30).
+EXAMPLE_SECONDS = 3.0
+EXAMPLE_RUNS = 3
+
+
+def bench_examples(out: Path) -> str:
+    """The /sparql form's example queries (the target's "example SPARQL queries"), each run
+    afresh through a real kg serve (nothing kept, no result limit or client budget in the
+    way) against pyoxigraph answering and writing it in process (SPARQL JSON, or Turtle for
+    a CONSTRUCT). Median of as many runs as fit in EXAMPLE_SECONDS; a failed request
+    (e.g. over the time limit) shows its status."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from kg.iris import Minter
+    from kg.namespaces import PREFIXES
+    from kg.web.sparql import examples
+    from tests.conftest import kg_serve
+
+    raw = ox.Store.read_only(str(out / "store"))
+    base = json.loads((out / "build.json").read_text())["base_iri"]
+    declared = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
+    settings = {"KG_RESPONSE_CACHE_MB": "0", "KG_RESULT_LIMIT": "100000000", "KG_CLIENT_QUERY_SECONDS": "1e9"}
+    settings |= {"KG_CLIENT_QUERIES": "1000", "KG_QUERY_TIMEOUT": "600"}
+    rows: list[tuple[str, float, str, str]] = []
+    with kg_serve(out, settings) as url:
+        for title, query in examples(str(Minter(base).entity_graph())):
+            answer = raw.query(declared + query, use_default_graph_as_union=True)
+            graph = isinstance(answer, ox.QueryTriples)
+
+            def in_process(query: str = query, graph: bool = graph) -> Any:
+                result = raw.query(declared + query, use_default_graph_as_union=True)
+                if graph:
+                    return ox.serialize(result, format=ox.RdfFormat.TURTLE)
+                return result.serialize(format=ox.QueryResultsFormat.JSON)  # type: ignore[union-attr]
+
+            accept = "text/turtle" if graph else "application/sparql-results+json"
+            request = urllib.request.Request(
+                f"{url}/sparql?{urllib.parse.urlencode({'query': query})}", headers={"Accept": accept}
+            )
+
+            def over_http(request: urllib.request.Request = request) -> Any:
+                with urllib.request.urlopen(request, timeout=900) as response:
+                    return response.read()
+
+            began = time.perf_counter()
+            in_process()
+            runs = max(EXAMPLE_RUNS, min(30, int(EXAMPLE_SECONDS / max(time.perf_counter() - began, 1e-6))))
+            theirs = statistics.median(_latencies(in_process, runs))
+            try:
+                ours = f"{1000 * statistics.median(_latencies(over_http, runs)):.2f}"
+                ratio = f"{float(ours) / (1000 * theirs):.2f}"
+            except urllib.error.HTTPError as exc:
+                ours, ratio = f"HTTP {exc.code}", "-"
+            rows.append((title, 1000 * theirs, ours, ratio))
+    width = max(len(title) for title, _, _, _ in rows)
+    lines = [
+        "\nthe /sparql form's example queries, run afresh over HTTP (nothing kept) against pyoxigraph in process",
+        f"| {'example':<{width}} | in process ms | kg /sparql ms |  ratio |",
+        f"|{'-' * (width + 2)}|---------------|---------------|--------|",
+    ]
+    lines += [f"| {t:<{width}} | {mine:>13.2f} | {o:>13} | {r:>6} |" for t, mine, o, r in rows]
+    return "\n".join(lines)
+
+
 def bench_throughput(out: Path) -> str:
     """Requests per second under wrk: kg serve against oxigraph serve-read-only (bench.soak)."""
     if shutil.which("wrk") is None:
@@ -374,6 +440,7 @@ def main() -> None:
         print(bench_queries(out, n))
     if out is not None and "http" in stages:
         print(bench_http(out, n))
+        print(bench_examples(out))
     if out is not None and "throughput" in stages:
         print(bench_throughput(out))
     print(f"\npeak RSS {_rss_mb():.0f} MB")

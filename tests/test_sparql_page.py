@@ -127,7 +127,7 @@ def test_a_dozen_examples_each_run_and_answer(client: Any) -> None:
     from kg.web.sparql import examples
 
     with client.application.app_context():
-        found = examples(current_site())
+        found = examples(current_site().graph("entities"))
     assert len(found) >= 12
     for title, query in found:
         response = client.get(
