@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from kg.build import BuildError, build
@@ -186,6 +188,8 @@ def test_serve_over_the_remote_store_matches_the_embedded_one(
         "SELECT ?name (COUNT(?a) AS ?n) WHERE { ?a schema:mentions ?e . ?e schema:name ?name } "
         "GROUP BY ?name ORDER BY DESC(?n) ?name"
     )
+    named = "?a schema:mentions ?e . ?e schema:name ?name"
+    construct = f"CONSTRUCT {{ {named} }} WHERE {{ {named} }}"
     pages = ["/person/rand-paul", "/article/000_45883e71d61e1347", "/search.json?q=mos", "/person/rand-paul.ttl"]
     answers = {}
     for name, folder, extra in (("remote", out, env), ("embedded", built, {})):
@@ -205,9 +209,16 @@ def test_serve_over_the_remote_store_matches_the_embedded_one(
             client.setQuery(query)
             client.setReturnFormat(JSON)
             rows = client.query().convert()["results"]["bindings"]  # type: ignore[index]
-            answers[name] = (bodies, [(r["name"]["value"], r["n"]["value"]) for r in rows])
+            graph = Graph()  # a CONSTRUCT: written by the query worker (embedded) or the web process (remote)
+            constructed = urllib.request.Request(
+                url + "/sparql?" + urllib.parse.urlencode({"query": construct}), headers={"Accept": "text/turtle"}
+            )
+            with urllib.request.urlopen(constructed, timeout=30) as response:
+                graph.parse(data=response.read(), format="turtle")
+            answers[name] = (bodies, [(r["name"]["value"], r["n"]["value"]) for r in rows], graph)
     assert answers["remote"][1] == answers["embedded"][1] and len(answers["remote"][1]) > 10
     assert answers["remote"][0] == answers["embedded"][0]
+    assert isomorphic(answers["remote"][2], answers["embedded"][2]) and len(answers["remote"][2]) > 20
 
 
 def test_remote_store_down_is_a_502_not_a_crash(built: Path) -> None:
