@@ -126,6 +126,12 @@ def test_accept_matching_is_remembered_per_route() -> None:
         assert best_for_accept(RESOURCE, "application/xml").name == "rdfxml"
         assert best_for_accept(RESOURCE, "text/turtle;q=0.9, text/html;q=0.1") is TURTLE
         assert best_for_accept(SOLUTIONS, "text/turtle") is None
+    from kg.web.negotiation import REMEMBERED_ACCEPT, _best_for_accept
+
+    kept = _best_for_accept.cache_info().currsize
+    long = "text/turtle;q=0.9, " + ", ".join(f"application/x-{i}" for i in range(REMEMBERED_ACCEPT // 10))
+    assert len(long) > REMEMBERED_ACCEPT and best_for_accept(RESOURCE, long) is TURTLE
+    assert _best_for_accept.cache_info().currsize == kept, "a long header is matched, not remembered"
 
 
 def test_void_for_browsers_is_the_dataset_page(client: Any) -> None:

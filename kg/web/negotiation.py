@@ -115,16 +115,23 @@ def _accept(header: str) -> MIMEAccept:
     return parse_accept_header(",".join(items), MIMEAccept)
 
 
+#: Accept headers up to this long are remembered (browsers send about 135 characters).
+REMEMBERED_ACCEPT = 512
+
+
 def best_for_accept(offers: Sequence[Offer], header: str) -> Offer | None:
     """The offer Accept prefers (q-values, then specificity, then the route's order), or None."""
+    if len(header) > REMEMBERED_ACCEPT:
+        return _best_for_accept.__wrapped__(tuple(offers), header)
     return _best_for_accept(tuple(offers), header)
 
 
 @lru_cache(maxsize=1024)
 def _best_for_accept(offers: tuple[Offer, ...], header: str) -> Offer | None:
     """best_for_accept, remembered: parsing and matching an Accept header with Werkzeug takes
-    70-200 microseconds (a browser's header the most) and clients send the same few headers;
-    the bound keeps a client sending a new header each time from growing it."""
+    70-200 microseconds (a browser's header the most) and clients send the same few headers.
+    The bounds (1,024 headers of at most REMEMBERED_ACCEPT characters: half a megabyte) keep
+    a client sending a new header each time from growing it."""
     accept = _accept(header)
     if not accept:
         return offers[0]
