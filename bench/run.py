@@ -351,8 +351,7 @@ def bench_examples(out: Path) -> str:
     rows: list[tuple[str, float, str, str]] = []
     with kg_serve(out, settings) as url:
         for title, query in examples(str(Minter(base).entity_graph())):
-            answer = raw.query(declared + query, use_default_graph_as_union=True)
-            graph = isinstance(answer, ox.QueryTriples)
+            graph = isinstance(raw.query(declared + query, use_default_graph_as_union=True), ox.QueryTriples)
 
             def in_process(query: str = query, graph: bool = graph) -> Any:
                 result = raw.query(declared + query, use_default_graph_as_union=True)
@@ -374,8 +373,8 @@ def bench_examples(out: Path) -> str:
             runs = max(EXAMPLE_RUNS, min(30, int(EXAMPLE_SECONDS / max(time.perf_counter() - began, 1e-6))))
             theirs = statistics.median(_latencies(in_process, runs))
             try:
-                ours = f"{1000 * statistics.median(_latencies(over_http, runs)):.2f}"
-                ratio = f"{float(ours) / (1000 * theirs):.2f}"
+                median = statistics.median(_latencies(over_http, runs))
+                ours, ratio = f"{1000 * median:.2f}", f"{median / theirs:.2f}"
             except urllib.error.HTTPError as exc:
                 ours, ratio = f"HTTP {exc.code}", "-"
             rows.append((title, 1000 * theirs, ours, ratio))
