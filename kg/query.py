@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from kg.formats import BY_NAME, RdfFormat, serialize_quads
+from kg.formats import BY_NAME, RdfFormat, serialize_graph
 from kg.settings import Settings
 from kg.store.base import GraphStore
 from kg.store.sparql import RemoteStoreError
@@ -85,7 +85,7 @@ class QueryOutcome:
         """Write a SELECT or ASK answer as results format kind, or a CONSTRUCT or DESCRIBE
         answer as the RDF format named graph_format, now, and let go of its rows or triples
         (a query worker does, so only bytes go back to the web process, not term objects:
-        pickling and unpickling 2,622 triples took 24 ms, writing them as Turtle 7.5)."""
+        pickling and unpickling 2,622 triples took 24 ms, writing them as Turtle 1.5)."""
         if kind is not None and self.kind in ("select", "ask"):
             self.serialized, self.serialized_as = serialize_results(self, kind), kind
             self.rows = []
@@ -107,7 +107,7 @@ class QueryOutcome:
             return self.serialized
         if self.serialized is not None:
             raise ValueError(f"this answer was written as {self.serialized_as}, not {fmt.name}")
-        return serialize_quads((ox.Quad(t.subject, t.predicate, t.object) for t in self.triples), fmt)
+        return serialize_graph(self.triples, fmt)
 
 
 def strip_literals(sparql: str) -> str:
